@@ -1,0 +1,51 @@
+"""The model registry: an explicit dict from the name used in config/models/*.yaml to its code.
+
+    REGISTRY["kim_cnn"].config_cls   -> KimCNNConfig        (dataclass; defaults = the paper's)
+    REGISTRY["kim_cnn"].build        -> build(cfg, task)    (returns the model)
+    REGISTRY["kim_cnn"].paper        -> "kim2014"           (papers/<citekey>/, None for baselines)
+    REGISTRY["kim_cnn"].kind         -> "torch"             (trained by seminal.train) | "sklearn"
+
+Entries name their module and attributes as strings and import them on first use, so that
+looking up a scikit-learn baseline does not import torch. A builder is any callable
+(config, TaskSpec) -> model: a function, or the model class itself. A model config file reads
+
+    model: kim_cnn
+    model_config: {...}    # fields of the config dataclass
+    train: {...}           # fields of seminal.train.TrainConfig (torch models only)
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+KINDS = ("torch", "sklearn")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    module: str  # e.g. "seminal.models.kim_cnn"
+    config: str  # name of the config dataclass in `module`
+    builder: str  # name of the builder in `module`: (config, TaskSpec) -> model
+    paper: str | None  # citekey in papers/references.bib; None for baselines
+    kind: str  # "torch" | "sklearn"
+
+    @property
+    def config_cls(self) -> type:
+        return getattr(importlib.import_module(self.module), self.config)
+
+    @property
+    def build(self) -> Callable[[Any, Any], Any]:
+        return getattr(importlib.import_module(self.module), self.builder)
+
+
+REGISTRY: dict[str, ModelEntry] = {
+    "majority": ModelEntry("seminal.models.baselines", "MajorityConfig", "Majority",
+                           paper=None, kind="sklearn"),
+    "tfidf_logreg": ModelEntry("seminal.models.baselines", "TfidfLogRegConfig", "TfidfLogReg",
+                               paper=None, kind="sklearn"),
+    "kim_cnn": ModelEntry("seminal.models.kim_cnn", "KimCNNConfig", "build",
+                          paper="kim2014", kind="torch"),
+}
+
