@@ -16,6 +16,7 @@ step costs a list append. MLflow is telemetry only: no part of the pipeline read
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import re
 import time
@@ -54,8 +55,29 @@ def tracking_uri(root: str | Path | None = None) -> str:
     return f"sqlite:///{root / 'mlflow.db'}"
 
 
+@contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """Serialise first use of a sqlite store across processes: MLflow creates its tables when a
+    client first opens the file, and two jobs doing so at once fail ('table … already exists')."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    lock = Path(uri.removeprefix("sqlite:///") + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def _client(root: str | Path | None) -> MlflowClient:
-    return MlflowClient(tracking_uri=tracking_uri(root))
+    uri = tracking_uri(root)
+    with _store_lock(uri):
+        client = MlflowClient(tracking_uri=uri)
+        client.search_experiments(max_results=1)  # opens (and if need be creates) the store
+    return client
 
 
 def _artifact_location(uri: str, experiment: str) -> str | None:
@@ -71,14 +93,15 @@ def experiment_id(client: MlflowClient, benchmark: str) -> str:
     exp = client.get_experiment_by_name(benchmark)
     if exp is not None:
         return exp.experiment_id
-    try:
-        return client.create_experiment(
-            benchmark, artifact_location=_artifact_location(client.tracking_uri, benchmark))
-    except MlflowException:  # another process created it between the two calls
-        exp = client.get_experiment_by_name(benchmark)
-        if exp is None:
-            raise
-        return exp.experiment_id
+    with _store_lock(client.tracking_uri):  # sqlite: one creator at a time
+        try:
+            return client.create_experiment(
+                benchmark, artifact_location=_artifact_location(client.tracking_uri, benchmark))
+        except MlflowException:  # a tracking server: another process created it meanwhile
+            exp = client.get_experiment_by_name(benchmark)
+            if exp is None:
+                raise
+            return exp.experiment_id
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,26 @@
+# seminal: the one entry point. `snakemake` (profiles/default) runs everything on the embedded
+# benchmark; `snakemake --profile profiles/ci` does the same at tiny sizes.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/tokenize.smk"
+include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        table_files(),
+        submission_files(),
+    default_target: True

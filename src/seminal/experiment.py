@@ -1,0 +1,188 @@
+"""One run: train a model on one task with one seed, evaluate it, write its files and track it.
+
+Inputs are paths and a config; outputs go to one run folder:
+
+    <out>/metrics.json            official dev metrics (+ per-distance buckets), cost, provenance
+    <out>/predictions/<split>.tsv every scored split, and the test splits
+    <out>/submission/<file>.tsv   test predictions in the GLUE submission format
+    <out>/run.json                the MLflow run id and what it was given
+    <out>/learning_curve.png, <out>/confusion_<split>.png
+
+The model named by the config file (`model:` key) is looked up in `seminal.models.REGISTRY`:
+scikit-learn baselines read raw text, torch models read the pre-encoded arrays and go through
+the shared trainer (`seminal.train`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from seminal.benchmark import BenchmarkSpec, TaskSpec, load_benchmark
+from seminal.data import Split, label_ids, read_split
+from seminal.errors import SeminalError
+from seminal.evaluate import evaluate, write_predictions, write_submission
+from seminal.io import read_json, read_yaml, write_json
+from seminal.metrics import task_score
+from seminal.models import REGISTRY, ModelEntry
+
+
+def load_model_config(path: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
+    """Read config/models/<name>.yaml and apply `key.sub=value` overrides (values parsed as YAML).
+
+    Keys: `model` (a REGISTRY name), `model_config` and `train` (fields of the config dataclasses),
+    and for the pipeline: `pretrained: {rule: field}` (the artifact of a pretraining rule is passed
+    into model_config.<field>) and `task_kind: single` (run on single-sentence tasks only).
+    """
+    raw = read_yaml(path)
+    if not isinstance(raw, dict) or raw.get("model") not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        raise SeminalError(f"'model:' must name a registered model ({known})", path)
+    unknown = set(raw) - {"model", "model_config", "train", "pretrained", "task_kind"}
+    if unknown:
+        raise SeminalError(f"unknown top-level key(s) {sorted(unknown)}", path)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        parts = key.split(".")
+        if not sep or len(parts) != 2 or parts[0] not in ("model_config", "train"):
+            raise SeminalError(f"bad override {item!r}: use model_config.<field>=<v> or train.<field>=<v>", path)
+        raw.setdefault(parts[0], {})[parts[1]] = yaml.safe_load(value)
+    return raw
+
+
+def make_config(cls: type, values: dict[str, Any] | None, path: str | Path, section: str) -> Any:
+    """Build a config dataclass, naming the file and the bad key when a field is unknown or mistyped."""
+    values = dict(values or {})
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - fields)
+    if unknown:
+        raise SeminalError(f"{section}: unknown field(s) {unknown} for {cls.__name__}", path)
+    for k, v in values.items():  # YAML gives lists where configs hold tuples
+        if isinstance(v, list):
+            values[k] = tuple(v)
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as e:
+        raise SeminalError(f"{section}: {e}", path) from e
+
+
+def _scored_splits(spec: BenchmarkSpec, task: TaskSpec) -> list[tuple[TaskSpec, str]]:
+    """(task, split) pairs this run predicts: its own eval and submission splits, and those of
+    the tasks it predicts for (AX with the MNLI model)."""
+    tasks = [task] + [t for t in spec.tasks.values() if t.predict_with == task.name]
+    return [(t, s) for t in tasks for s in dict.fromkeys([*t.eval, *t.submission])]
+
+
+def _fit_predict_sklearn(entry: ModelEntry, cfg: Any, task: TaskSpec, data: Path,
+                         targets: list[tuple[TaskSpec, str, Split]], seed: int) -> tuple[dict, Any]:
+    train = read_split(task, "train", data)
+    model = entry.build(cfg, task)
+    y = label_ids(task, train.labels, data / task.splits["train"].file)
+    model.fit(train.sentence1, train.sentence2, y)
+    preds = {(t.name, s): model.predict(split.sentence1, split.sentence2) for t, s, split in targets}
+    return preds, model
+
+
+def _fit_predict_torch(entry: ModelEntry, cfg: Any, train_cfg: Any, task: TaskSpec, encoded: Path,
+                       targets: list[tuple[TaskSpec, str, Split]], dev: Split, seed: int,
+                       ckpt_dir: Path, tracker: Any) -> tuple[dict, Any, Any]:
+    from seminal.tokenize import load_encoded
+    from seminal.train import fit, predict
+
+    model = entry.build(cfg, task)
+    dev_name = task.eval[0]
+
+    def dev_score(predictions: np.ndarray) -> float:
+        return task_score(evaluate(task, dev, predictions)["metrics"])
+
+    result = fit(model, task, load_encoded(encoded / task.name / "train"),
+                 load_encoded(encoded / task.name / dev_name), train_cfg, seed=seed,
+                 ckpt_dir=ckpt_dir, log=tracker.log_metrics, dev_score=dev_score)
+    preds = {(t.name, s): predict(model, t, load_encoded(encoded / t.name / s), train_cfg.batch_size,
+                                       max_len=train_cfg.max_len)
+             for t, s, _ in targets}
+    return preds, model, result
+
+
+def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Path, task_name: str,
+        seed: int, out: Path, checkpoints: Path, parent: Path, data_version: Path,
+        overrides: list[str] = (), threads: int = 1) -> dict[str, Any]:
+    """Train, evaluate and track one (model, task, seed); returns the metrics record."""
+    import torch
+
+    from seminal import provenance, report, tracking
+
+    torch.set_num_threads(threads)
+    spec = load_benchmark(benchmark)
+    task = spec.task(task_name)
+    if task.predict_with is not None:
+        raise SeminalError(f"task {task_name} has no training data; it is predicted by the {task.predict_with} model", benchmark)
+    mc = load_model_config(model_config, overrides)
+    name = Path(model_config).stem
+    entry = REGISTRY[mc["model"]]
+    cfg = make_config(entry.config_cls, mc.get("model_config"), model_config, "model_config")
+    targets = [(t, s, read_split(t, s, data)) for t, s in _scored_splits(spec, task)]
+    parent_id = read_json(parent)["run_id"]
+    data_hash = read_json(data_version)["data_hash"]
+    commit = provenance.git_commit(Path.cwd())
+    tags = {"benchmark": spec.name, "model": name, "task": task.name, "seed": str(seed),
+            "git_commit": commit, "data_hash": data_hash, "paper": entry.paper or ""}
+    params = {"model_file": str(model_config), "model": mc["model"], "seed": seed, "task": task.name,
+              "model_config": dataclasses.asdict(cfg), "data_hash": data_hash, "git_commit": commit}
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    history, best_epoch = [], None
+    with tracking.child_run(spec.name, parent_id, f"{task.name}/seed{seed}", params, tags) as tracker:
+        if entry.kind == "sklearn":
+            preds, model = _fit_predict_sklearn(entry, cfg, task, data, targets, seed)
+        else:
+            from seminal.train import TrainConfig
+
+            from seminal.tokenize import load_tokenizer
+
+            train_cfg = make_config(TrainConfig, mc.get("train"), model_config, "train")
+            cfg = dataclasses.replace(cfg, vocab_size=load_tokenizer(spm).get_piece_size())
+            tracker.log_params({"train": dataclasses.asdict(train_cfg)})
+            dev = next(split for t, s, split in targets if t is task and s == task.eval[0])
+            preds, model, result = _fit_predict_torch(entry, cfg, train_cfg, task, encoded, targets, dev,
+                                                      seed, checkpoints, tracker)
+            history, best_epoch = result.history, result.best_epoch
+        train_seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+
+        record: dict[str, Any] = {
+            "benchmark": spec.name, "model": name, "paper": entry.paper, "task": task.name, "seed": seed,
+            "params": int(model.num_parameters()), "train_seconds": round(train_seconds, 3),
+            "cpu_seconds": round(cpu_seconds, 3), "best_epoch": best_epoch, "history": history,
+            "eval": {}, "data_hash": data_hash, "git_commit": commit,
+        }
+        for t, s, split in targets:
+            p = preds[(t.name, s)]
+            write_predictions(out / "predictions" / f"{t.name}.{s}.tsv", t, split, p)
+            if s in t.submission:
+                write_submission(out / "submission", t, s, split, p)
+            if s in t.eval and split.labels is not None:
+                result_s = evaluate(t, split, p)
+                record["eval"].setdefault(t.name, {})[s] = result_s
+                tracker.log_metrics({f"{t.name}.{s}.{m}": v for m, v in result_s["metrics"].items()}, step=0)
+                if not t.is_regression:
+                    png = out / f"confusion_{t.name}.{s}.png"
+                    report.plot_confusion(label_ids(t, split.labels, data), p, list(t.labels), png)
+                    tracker.log_artifact(png)
+        if history:
+            report.plot_learning_curve(history, out / "learning_curve.png")
+            tracker.log_artifact(out / "learning_curve.png")
+        tracker.log_metrics({"params": record["params"], "train_seconds": train_seconds,
+                             "cpu_seconds": cpu_seconds}, step=0)
+        # Wall time and CPU time vary run to run; everything else in metrics.json is deterministic.
+        write_json(out / "metrics.json", record)
+        tracker.log_artifact(out / "metrics.json")
+        for f in sorted((out / "predictions").glob("*.tsv")):
+            tracker.log_artifact(f, "predictions")
+        write_json(out / "run.json", {"mlflow_run_id": tracker.run_id, "parent_run_id": parent_id,
+                                      "tags": tags, "threads": threads})
+    return record

@@ -1,0 +1,54 @@
+"""The workflow's configuration: schema validation, lint, and the whole DAG in a dry run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from conftest import sh
+
+
+def test_lint_is_clean(repo_copy: Path) -> None:
+    out = sh(["snakemake", "--lint"], repo_copy)
+    assert "Congratulations" in out.stdout + out.stderr
+
+
+def test_dry_run_lists_the_whole_dag(repo_copy: Path) -> None:
+    out = sh(["snakemake", "-n", "--profile", "profiles/ci", "--quiet", "rules"], repo_copy).stdout
+    for rule in ["generate_synglue", "train_tokenizer", "encode_task", "encode_corpus", "data_version",
+                 "start_parent_run", "train", "table", "submission", "all"]:
+        assert rule in out, rule
+    # 3 models x 9 tasks x 2 seeds in the ci profile
+    assert any(line.split()[:2] == ["train", "54"] for line in out.splitlines()), out
+
+
+def _run_with(repo: Path, tmp_path: Path, patch: dict) -> str:
+    cfg = yaml.safe_load((repo / "config/config.yaml").read_text())
+    cfg.update(patch)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = sh(["snakemake", "-n", "--configfile", str(path)], repo, check=False)
+    assert out.returncode != 0
+    return out.stdout + out.stderr
+
+
+def test_config_failing_the_schema_is_refused(repo_copy: Path, tmp_path: Path) -> None:
+    assert "seeds" in _run_with(repo_copy, tmp_path, {"seeds": 0})
+
+
+def test_unknown_task_is_named(repo_copy: Path, tmp_path: Path) -> None:
+    assert "unknown task 'NoSuchTask'" in _run_with(repo_copy, tmp_path, {"tasks": ["NoSuchTask"]})
+
+
+def test_unknown_model_is_named(repo_copy: Path, tmp_path: Path) -> None:
+    assert "unknown model 'nosuch'" in _run_with(repo_copy, tmp_path, {"models": ["nosuch"]})
+
+
+def test_environment_yml_has_the_lock_pins() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    lock = [l for l in (repo / "requirements.lock").read_text().splitlines() if l and not l.startswith("#")]
+    env = yaml.safe_load((repo / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pip == lock
+    assert "torch==2.13.0" in lock

@@ -1,0 +1,106 @@
+"""End to end: the `ci` profile in a temporary copy of the repository, then DVC around it.
+
+Checks the issue's 'done when': a table with every model on every task, MLflow runs with their
+metrics and provenance, `dvc status` clean after `dvc commit`, and `dvc push` then `dvc pull` in a
+fresh clone restoring identical bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import sh
+
+MODELS = ["kim_cnn_rand", "majority", "tfidf_logreg"]
+TASKS = ["CoLA", "SST-2", "MRPC", "STS-B", "QQP", "MNLI", "QNLI", "RTE", "WNLI"]
+SEEDS = 2
+
+
+@pytest.fixture(scope="module")
+def ran(repo_copy: Path) -> Path:
+    sh(["snakemake", "--profile", "profiles/ci"], repo_copy, timeout=1800)
+    return repo_copy
+
+
+def test_table_has_every_model_on_every_task(ran: Path) -> None:
+    rows = [l for l in (ran / "results/synglue/table.md").read_text().splitlines() if l.startswith("|")]
+    header, body = rows[0], rows[2:]
+    for task in TASKS:
+        assert task in header
+    assert sorted(r.split("|")[1].strip() for r in body) == MODELS
+    for r in body:
+        cells = [c.strip() for c in r.split("|")[2:-1]]
+        assert "–" not in cells[: header.count("|") - 5], r
+    csv = (ran / "results/synglue/table.csv").read_text()
+    assert csv.count("\n") == len(MODELS) + 1
+    assert (ran / "results/synglue/table.tex").read_text().count(r"\\") >= len(MODELS) + 1
+    assert (ran / "results/synglue/plots/by_distance.png").stat().st_size > 1000
+
+
+def test_every_run_has_metrics_predictions_and_a_submission(ran: Path) -> None:
+    for m in MODELS:
+        for t in TASKS:
+            for s in range(SEEDS):
+                d = ran / f"results/synglue/runs/{m}/{t}/seed{s}"
+                rec = json.loads((d / "metrics.json").read_text())
+                assert rec["eval"][t], (m, t, s)
+                assert len(rec["data_hash"]) == 36 and rec["data_hash"].endswith(".dir")
+                assert rec["git_commit"] != "unknown"
+                assert any((d / "predictions").glob(f"{t}.*.tsv"))
+        assert (ran / f"results/synglue/submission/{m}.zip").stat().st_size > 0
+    # AX is predicted by the MNLI model and scored on the embedded benchmark's labelled copy
+    rec = json.loads((ran / "results/synglue/runs/tfidf_logreg/MNLI/seed0/metrics.json").read_text())
+    assert "mcc" in rec["eval"]["AX"]["dev"]["metrics"]
+    assert set(rec["eval"]["MNLI"]) == {"dev_matched", "dev_mismatched"}
+
+
+def test_mlflow_has_parent_and_child_runs_with_metrics(ran: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{ran / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("synglue")
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    parents = {r.info.run_id: r for r in runs if "mlflow.parentRunId" not in r.data.tags}
+    assert sorted(p.info.run_name for p in parents.values()) == MODELS
+    assert len(children) == len(MODELS) * len(TASKS) * SEEDS
+    data_hash = json.loads((ran / "results/synglue/data_version.json").read_text())["data_hash"]
+    for r in children:
+        assert r.data.tags["mlflow.parentRunId"] in parents
+        assert r.data.tags["data_hash"] == data_hash
+        assert r.info.status == "FINISHED"
+        assert any(k.endswith((".acc", ".mcc", ".pearson")) for k in r.data.metrics), r.data.metrics
+    kim = [r for r in children if r.data.tags["model"] == "kim_cnn_rand"]
+    assert all("train/loss" in r.data.metrics for r in kim)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_dvc_status_clean_then_push_pull_in_a_fresh_clone(ran: Path, tmp_path: Path) -> None:
+    sh(["dvc", "commit", "--force", "--quiet", "replicate@synglue"], ran)
+    status = sh(["dvc", "status"], ran).stdout
+    assert "up to date" in status, status
+    lock = yaml.safe_load((ran / "dvc.lock").read_text())
+    outs = {o["path"]: o["md5"] for o in lock["stages"]["replicate@synglue"]["outs"]}
+    # the hash every MLflow run recorded is the one DVC records for the data
+    assert outs["data/synglue"] == json.loads((ran / "results/synglue/data_version.json").read_text())["data_hash"]
+
+    sh(["git", "add", "-A"], ran)
+    sh(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "dvc.lock"], ran)
+    sh(["dvc", "push", "--quiet"], ran)
+    clone = ran.parent / "clone"
+    sh(["git", "clone", "-q", str(ran), str(clone)], ran.parent)
+    sh(["dvc", "pull", "--quiet"], clone)
+    for rel in ["results/synglue/table.md", "results/synglue/table.csv", "data/synglue/corpus/corpus.txt",
+                "data/synglue/CoLA/dev.tsv", "data/synglue/tokenizer/spm.model",
+                "data/synglue/encoded/MNLI/dev_matched/s1_ids.npy",
+                "results/synglue/runs/kim_cnn_rand/RTE/seed1/metrics.json"]:
+        assert _sha(clone / rel) == _sha(ran / rel), rel
+    assert "up to date" in sh(["dvc", "status"], clone).stdout

@@ -1,0 +1,25 @@
+# Pretraining on the benchmark's unlabelled corpus, once per pretrained model; task models read
+# the artifacts (see PRETRAINED in common.smk and `pretrained:` in config/models/*.yaml).
+
+
+rule word2vec:
+    """Skip-gram with negative sampling over the corpus's sentencepiece ids (Kim 2014's vectors)."""
+    input:
+        ids=f"{DATA}/encoded/corpus/ids.npy",
+        spm=f"{DATA}/tokenizer/spm.model",
+        config="config/pretrain/word2vec.yaml",
+    output:
+        vectors=f"{RESULTS}/pretrain/word2vec/vectors.npy",
+        metrics=f"{RESULTS}/pretrain/word2vec/metrics.json",
+    params:
+        out=lambda wildcards, output: Path(output.vectors).parent,
+    threads: 2
+    log:
+        f"{LOGS}/pretrain/word2vec.log",
+    benchmark:
+        f"{LOGS}/benchmarks/pretrain/word2vec.tsv"
+    conda:
+        "../../environment.yml"
+    shell:
+        "seminal word2vec --corpus-ids {input.ids} --spm {input.spm} --config {input.config}"
+        " --seed 0 --threads {threads} --out {params.out} 2> {log}"
