@@ -65,14 +65,12 @@ def cmd_data_version(a: argparse.Namespace) -> None:
 
 @command
 def cmd_word2vec(a: argparse.Namespace) -> None:
-    import torch
-
     from seminal.tokenize import load_tokenizer
     from seminal.word2vec import load_word2vec_config, train_word2vec
 
-    torch.set_num_threads(a.threads)
     vocab_size = load_tokenizer(a.spm).get_piece_size()
-    train_word2vec(a.corpus_ids, vocab_size, load_word2vec_config(a.config), seed=a.seed, out_dir=a.out)
+    train_word2vec(a.corpus_ids, vocab_size, load_word2vec_config(a.config), seed=a.seed, out_dir=a.out,
+                   num_threads=a.threads)
 
 
 @command

@@ -233,7 +233,8 @@ def caption(table: Table) -> str:
     return (f"{table.benchmark} — dev-set scores ×100, mean ± sample std (ddof=1) over seeds "
             f"{{{seeds}}}; no ± where a model has one seed, (n=k) where a cell has fewer seeds than "
             f"its row. GLUE avg: mean over seeds of each seed's GLUE score (AX excluded; MNLI = mean "
-            f"of -m and -mm). CPU-min: training CPU minutes summed over the model's runs.")
+            f"of -m and -mm). CPU-min: training CPU minutes summed over the model's runs. "
+            f"{MISSING}: not run (the recurrent controls run on single-sentence tasks only).")
 
 
 def _rows_text(table: Table) -> tuple[list[str], list[list[str]]]:

@@ -7,7 +7,8 @@ A model is any nn.Module with `forward(s1, s2=None) -> logits (B, C)` or scores 
 regression, taking right-padded LongTensor ids (pad = 0); if it has `apply_max_norm()` (Kim 2014
 §2.1) the trainer calls it after every optimizer step.
 
-- Loss: cross-entropy (classification), mean squared error (regression).
+- Loss: cross-entropy (classification; optionally label-smoothed, Szegedy et al. 2016, as in
+  Vaswani et al. 2017 §5.4), mean squared error (regression).
 - Batches: each epoch's order is a permutation drawn from (seed, epoch); it is cut into chunks
   of `bucket_size` batches, each chunk sorted by length (stable) and cut into batches, and the
   batches shuffled; a batch is padded to its own longest sentence (dynamic padding). Models
@@ -73,6 +74,7 @@ class TrainConfig:
     bucket_size: int = 100  # batches per length-sorted chunk
     ckpt_every: int = 0  # also write last.pt every N steps inside an epoch; 0 = per epoch only
     log_every: int = 100  # steps between progress lines when stderr is not a terminal
+    label_smoothing: float = 0.0  # classification only: cross-entropy against (1-e)*one-hot + e/C
 
     def __post_init__(self) -> None:
         # ValueError: the config loader (seminal.experiment.make_config) adds the file name
@@ -83,6 +85,8 @@ class TrainConfig:
             raise ValueError(f"schedule {self.schedule!r} is not one of {SCHEDULES}")
         if self.batch_size < 1 or self.max_epochs < 0 or self.bucket_size < 1:
             raise ValueError("batch_size and bucket_size must be >= 1, max_epochs >= 0")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 
 
 @dataclass
@@ -216,10 +220,11 @@ def predict(model: nn.Module, task: TaskSpec, split: EncodedSplit, batch_size: i
     return out
 
 
-def _loss(task: TaskSpec, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _loss(task: TaskSpec, logits: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0
+          ) -> torch.Tensor:
     if task.is_regression:
         return F.mse_loss(logits, y.float())
-    return F.cross_entropy(logits, y.long())
+    return F.cross_entropy(logits, y.long(), label_smoothing=label_smoothing)
 
 
 def _default_dev_score(task: TaskSpec, dev: EncodedSplit) -> Callable[[np.ndarray], float]:
@@ -316,7 +321,7 @@ def fit(model: nn.Module, task: TaskSpec, train: EncodedSplit, dev: EncodedSplit
             lr = cfg.lr * lr_factor(cfg, st["step"], total_steps)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            loss = _loss(task, model(s1, s2), y)
+            loss = _loss(task, model(s1, s2), y, cfg.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip:

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's snakemake, dvc and seminal live beside python
 
 
-def sh(args: list[str], cwd: Path, check: bool = True, timeout: int = 1200) -> subprocess.CompletedProcess:
+def run(args: list[str], cwd: Path, check: bool = True, timeout: int = 1200) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "SNAKEMAKE_"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -32,12 +32,18 @@ def copy_repo(dest: Path) -> Path:
         if src.is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
-    sh(["git", "init", "-q", "-b", "main"], dest)
-    sh(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], dest)
-    sh(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], dest)
+    run(["git", "init", "-q", "-b", "main"], dest)
+    run(["git", "add", "-A"], dest)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], dest)
     return dest
 
 
 @pytest.fixture(scope="session")
 def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_repo(tmp_path_factory.mktemp("ws") / "repo")
+
+
+@pytest.fixture(scope="session")
+def sh():
+    """`sh(args, cwd, check=True, timeout=…)`: run a command with the venv's tools first on PATH."""
+    return run

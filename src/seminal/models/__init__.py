@@ -47,5 +47,9 @@ REGISTRY: dict[str, ModelEntry] = {
                                paper=None, kind="sklearn"),
     "kim_cnn": ModelEntry("seminal.models.kim_cnn", "KimCNNConfig", "build",
                           paper="kim2014", kind="torch"),
+    "lstm": ModelEntry("seminal.models.lstm", "LSTMConfig", "build",
+                       paper="hochreiter1997", kind="torch"),
+    "transformer": ModelEntry("seminal.models.transformer", "TransformerConfig", "build",
+                              paper="vaswani2017", kind="torch"),
 }
 
