@@ -16,6 +16,7 @@ the shared trainer (`seminal.train`).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,8 @@ def _scored_splits(spec: BenchmarkSpec, task: TaskSpec) -> list[tuple[TaskSpec, 
 
 
 def _fit_predict_sklearn(entry: ModelEntry, cfg: Any, task: TaskSpec, data: Path,
-                         targets: list[tuple[TaskSpec, str, Split]], seed: int) -> tuple[dict, Any]:
+                         targets: list[tuple[TaskSpec, str, Split]]) -> tuple[dict, Any]:
+    """scikit-learn baselines are deterministic: the seed does not enter (its seeds agree)."""
     train = read_split(task, "train", data)
     model = entry.build(cfg, task)
     y = label_ids(task, train.labels, data / task.splits["train"].file)
@@ -139,7 +141,7 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
     history, best_epoch = [], None
     with tracking.child_run(spec.name, parent_id, f"{task.name}/seed{seed}", params, tags) as tracker:
         if entry.kind == "sklearn":
-            preds, model = _fit_predict_sklearn(entry, cfg, task, data, targets, seed)
+            preds, model = _fit_predict_sklearn(entry, cfg, task, data, targets)
         else:
             from seminal.train import TrainConfig
 
@@ -176,6 +178,8 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
         if history:
             report.plot_learning_curve(history, out / "learning_curve.png")
             tracker.log_artifact(out / "learning_curve.png")
+        print(f"{name} on {task.name} seed {seed}: {record['params']:,} parameters, "
+              f"{train_seconds:.1f} s wall, {cpu_seconds:.1f} s CPU", file=sys.stderr)
         tracker.log_metrics({"params": record["params"], "train_seconds": train_seconds,
                              "cpu_seconds": cpu_seconds}, step=0)
         # Wall time and CPU time vary run to run; everything else in metrics.json is deterministic.

@@ -3,7 +3,6 @@ determinism, overfitting a batch and a copy task, the §5.3 schedule and label s
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 
