@@ -1,23 +1,27 @@
 # The embedded benchmark: generated from the grammar in src/seminal/synglue, deterministic.
 
 
-rule generate_synglue:
-    output:
-        benchmark_files(),
-        corpus=f"{DATA}/corpus/corpus.txt",
-    params:
-        gen=config["synglue"],
-        data=lambda wildcards, output: Path(output.corpus).parents[1],
-    log:
-        f"{LOGS}/generate_synglue.log",
-    benchmark:
-        f"{LOGS}/benchmarks/generate_synglue.tsv"
-    conda:
-        "../../environment.yml"
-    shell:
-        "seminal generate --out {params.data} --seed {params.gen[seed]} --train-size {params.gen[train_size]}"
-        " --dev-size {params.gen[dev_size]} --test-size {params.gen[test_size]}"
-        " --corpus-tokens {params.gen[corpus_tokens]} --max-distance {params.gen[max_distance]} 2> {log}"
+# Only the embedded benchmark is generated; any other benchmark's files must already be in
+# data/<benchmark>/ (the real-GLUE download rule is a separate issue).
+if BENCH == "synglue":
+
+    rule generate_synglue:
+        output:
+            benchmark_files(),
+            corpus=f"{DATA}/corpus/corpus.txt",
+        params:
+            gen=config["synglue"],
+            data=lambda wildcards, output: Path(output.corpus).parents[1],
+        log:
+            f"{LOGS}/generate_synglue.log",
+        benchmark:
+            f"{LOGS}/benchmarks/generate_synglue.tsv"
+        conda:
+            "../../environment.yml"
+        shell:
+            "seminal generate --out {params.data} --seed {params.gen[seed]} --train-size {params.gen[train_size]}"
+            " --dev-size {params.gen[dev_size]} --test-size {params.gen[test_size]}"
+            " --corpus-tokens {params.gen[corpus_tokens]} --max-distance {params.gen[max_distance]} 2> {log}"
 
 
 rule data_version:
