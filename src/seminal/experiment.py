@@ -115,11 +115,8 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
         seed: int, out: Path, checkpoints: Path, parent: Path, data_version: Path,
         overrides: list[str] = (), threads: int = 1) -> dict[str, Any]:
     """Train, evaluate and track one (model, task, seed); returns the metrics record."""
-    import torch
-
     from seminal import provenance, report, tracking
 
-    torch.set_num_threads(threads)
     spec = load_benchmark(benchmark)
     task = spec.task(task_name)
     if task.predict_with is not None:
@@ -143,9 +140,12 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
         if entry.kind == "sklearn":
             preds, model = _fit_predict_sklearn(entry, cfg, task, data, targets)
         else:
-            from seminal.train import TrainConfig
+            import torch  # imported here: the scikit-learn baselines never pay for it
 
             from seminal.tokenize import load_tokenizer
+            from seminal.train import TrainConfig
+
+            torch.set_num_threads(threads)
 
             train_cfg = make_config(TrainConfig, mc.get("train"), model_config, "train")
             cfg = dataclasses.replace(cfg, vocab_size=load_tokenizer(spm).get_piece_size())
