@@ -3,7 +3,9 @@
     REGISTRY["kim_cnn"].config_cls   -> KimCNNConfig        (dataclass; defaults = the paper's)
     REGISTRY["kim_cnn"].build        -> build(cfg, task)    (returns the model)
     REGISTRY["kim_cnn"].paper        -> "kim2014"           (papers/<citekey>/, None for baselines)
-    REGISTRY["kim_cnn"].kind         -> "torch"             (trained by seminal.train) | "sklearn"
+    REGISTRY["kim_cnn"].kind         -> "torch"             (trained by seminal.train) | "sklearn" | "icl"
+    REGISTRY["bert"].pretrain_config -> "BertConfig"        (pretrained models: the module also has
+                                                             build_pretrain(cfg), make_pretrain_batch)
 
 Entries name their module and attributes as strings and import them on first use, so that
 looking up a scikit-learn baseline does not import torch. A builder is any callable
@@ -17,10 +19,11 @@ looking up a scikit-learn baseline does not import torch. A builder is any calla
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-KINDS = ("torch", "sklearn")
+KINDS = ("torch", "sklearn", "icl")  # icl: evaluated by in-context learning, no gradient step
 
 
 @dataclass(frozen=True)
@@ -29,11 +32,22 @@ class ModelEntry:
     config: str  # name of the config dataclass in `module`
     builder: str  # name of the builder in `module`: (config, TaskSpec) -> model
     paper: str | None  # citekey in papers/references.bib; None for baselines
-    kind: str  # "torch" | "sklearn"
+    kind: str  # "torch" | "sklearn" | "icl"
+    pretrain_config: str | None = None  # name of the pretraining config dataclass in `module`
 
     @property
     def config_cls(self) -> type:
         return getattr(importlib.import_module(self.module), self.config)
+
+    @property
+    def pretrain_config_cls(self) -> type:
+        if self.pretrain_config is None:
+            raise KeyError(f"{self.module} has no pretraining")
+        return getattr(importlib.import_module(self.module), self.pretrain_config)
+
+    def attr(self, name: str) -> Any:
+        """Any other attribute of the model's module (build_pretrain, make_pretrain_batch, ...)."""
+        return getattr(importlib.import_module(self.module), name)
 
     @property
     def build(self) -> Callable[[Any, Any], Any]:
@@ -51,5 +65,11 @@ REGISTRY: dict[str, ModelEntry] = {
                        paper="hochreiter1997", kind="torch"),
     "transformer": ModelEntry("seminal.models.transformer", "TransformerConfig", "build",
                               paper="vaswani2017", kind="torch"),
+    "elmo": ModelEntry("seminal.models.elmo", "ELMoTaskConfig", "build",
+                       paper="peters2018", kind="torch", pretrain_config="ELMoConfig"),
+    "bert": ModelEntry("seminal.models.bert", "BertTaskConfig", "build",
+                       paper="devlin2019", kind="torch", pretrain_config="BertConfig"),
+    "gpt": ModelEntry("seminal.models.gpt", "GPTEvalConfig", "load_pretrained",
+                      paper="brown2020", kind="icl", pretrain_config="GPTConfig"),
 }
 
