@@ -132,3 +132,28 @@ def test_load_encoded_checks(tmp_path: Path) -> None:
     assert len(split) == 3 and split.sentence(1).tolist() == [] and split.lengths().tolist() == [2, 0, 1]
     with pytest.raises(SeminalError, match="no sentence 2"):
         split.sentence(0, which=2)
+
+
+def test_gather_corpus_joins_files_with_a_document_break(tmp_path: Path) -> None:
+    from seminal.tokenize import gather_corpus
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(" = Title = \nfirst line.  \n", encoding="utf-8")
+    b.write_text("second file.", encoding="utf-8")  # no final newline
+    out = tmp_path / "corpus" / "corpus.txt"
+    out.parent.mkdir()
+    assert gather_corpus([a, b], out) == 3
+    assert out.read_text(encoding="utf-8") == " = Title =\nfirst line.\n\nsecond file.\n"
+
+
+def test_gather_corpus_names_the_bad_file_and_line(tmp_path: Path) -> None:
+    from seminal.tokenize import gather_corpus
+
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine\nstill fine\n\xff broken\n")
+    out = tmp_path / "corpus.txt"
+    with pytest.raises(SeminalError, match=r"bad.txt:3: not UTF-8"):
+        gather_corpus([bad], out)
+    assert not out.exists()
+    with pytest.raises(SeminalError, match="corpus file not found"):
+        gather_corpus([tmp_path / "nope.txt"], out)

@@ -56,6 +56,21 @@ def cmd_encode_corpus(a: argparse.Namespace) -> None:
 
 
 @command
+def cmd_download_glue(a: argparse.Namespace) -> None:
+    from seminal.download import run_download
+
+    run_download(a)
+
+
+@command
+def cmd_gather_corpus(a: argparse.Namespace) -> None:
+    from seminal.tokenize import gather_corpus
+
+    n = gather_corpus(a.files, a.out)
+    print(f"{n:,} lines from {len(a.files)} file(s) -> {a.out}", file=sys.stderr)
+
+
+@command
 def cmd_data_version(a: argparse.Namespace) -> None:
     from seminal.io import write_json
     from seminal.provenance import dvc_hash
@@ -71,6 +86,14 @@ def cmd_word2vec(a: argparse.Namespace) -> None:
     vocab_size = load_tokenizer(a.spm).get_piece_size()
     train_word2vec(a.corpus_ids, vocab_size, load_word2vec_config(a.config), seed=a.seed, out_dir=a.out,
                    num_threads=a.threads)
+
+
+@command
+def cmd_pretrain(a: argparse.Namespace) -> None:
+    from seminal.experiment import pretrain_run
+
+    pretrain_run(a.config, a.corpus_ids, a.spm, a.benchmark_name, a.data_version, a.seed, a.out, a.checkpoints,
+                 overrides=a.set or [], threads=a.threads)
 
 
 @command
@@ -90,8 +113,17 @@ def cmd_start_parent(a: argparse.Namespace) -> None:
 def cmd_train(a: argparse.Namespace) -> None:
     from seminal.experiment import run
 
-    run(a.benchmark, a.data, a.encoded, a.spm, a.model_config, a.task, a.seed, a.out, a.checkpoints,
-        a.parent, a.data_version, overrides=a.set or [], threads=a.threads)
+    for seed in a.seeds:  # one process for all seeds: imports and start-up are paid once
+        run(a.benchmark, a.data, a.encoded, a.spm, a.model_config, a.task, seed, a.out / f"seed{seed}",
+            a.checkpoints / f"seed{seed}", a.parent, a.data_version, overrides=a.set or [], threads=a.threads)
+
+
+@command
+def cmd_icl(a: argparse.Namespace) -> None:
+    from seminal.experiment import icl_run
+
+    icl_run(a.benchmark, a.data, a.spm, a.model_config, a.task, a.seeds, a.out, a.parent, a.data_version,
+            overrides=a.set or [], shots=tuple(a.shots), threads=a.threads)
 
 
 @command
@@ -106,6 +138,29 @@ def cmd_table(a: argparse.Namespace) -> None:
     write_table(build_table(records, spec), a.out)
     plot_by_distance(records, a.plots / "by_distance.png")
     print(a.out.with_suffix(".md").read_text(encoding="utf-8"))
+
+
+@command
+def cmd_show(a: argparse.Namespace) -> None:
+    path = a.table if a.table else Path("results") / a.benchmark / "table.md"
+    try:
+        print(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise SeminalError("no results table yet (run `snakemake` first)", path) from e
+
+
+@command
+def cmd_summary(a: argparse.Namespace) -> None:
+    from seminal.runs import summary
+
+    print(summary(a.run))
+
+
+@command
+def cmd_compare(a: argparse.Namespace) -> None:
+    from seminal.runs import compare
+
+    print(compare(a.run_a, a.run_b))
 
 
 @command
@@ -161,6 +216,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--out", type=P, required=True, help="output folder: vectors.npy, metrics.json")
 
+    s = sub.add_parser("pretrain", help="pretrain a language model (config/pretrain/<name>.yaml) on the corpus")
+    for name in ["config", "corpus-ids", "spm", "data-version", "checkpoints"]:
+        s.add_argument(f"--{name}", type=P, required=True)
+    s.add_argument("--benchmark-name", required=True)
+    s.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE", help="override the config")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--out", type=P, required=True, help="output folder: model.pt, metrics.json, curves.png")
+
+    s = sub.add_parser("download-glue", help="download (or copy) and verify the real GLUE files")
+    s.add_argument("--out", type=P, required=True, help="the GLUE data root to write (e.g. data/glue)")
+    s.add_argument("--from", dest="source", type=P, help="copy from this folder in the GLUE layout instead")
+    s.add_argument("--tasks", nargs="+", help="GLUE tasks (default: all; with --from, all those present)")
+    s.add_argument("--base-url", help="download every file from this URL instead of the official locations")
+    s.add_argument("--checksums", type=P, default=P("config/benchmarks/glue.sha256"))
+    s.add_argument("--retries", type=int, default=3)
+    s.add_argument("--timeout", type=float, default=60)
+
+    s = sub.add_parser("gather-corpus", help="join plain-text files into one pretraining corpus")
+    s.add_argument("files", type=P, nargs="+")
+    s.add_argument("--out", type=P, required=True)
+
     s = sub.add_parser("data-version", help="write the DVC hash of a data folder")
     s.add_argument("--data", type=P, required=True)
     s.add_argument("--out", type=P, required=True)
@@ -171,11 +248,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model-config", type=P, required=True)
     s.add_argument("--out", type=P, required=True)
 
-    s = sub.add_parser("train", help="train and evaluate one (model, task, seed)")
-    for name in ["benchmark", "data", "encoded", "spm", "model-config", "parent", "data-version", "out", "checkpoints"]:
+    s = sub.add_parser("train", help="train and evaluate one (model, task), one run per seed")
+    for name in ["benchmark", "data", "encoded", "spm", "model-config", "parent", "data-version"]:
         s.add_argument(f"--{name}", type=P, required=True)
+    s.add_argument("--out", type=P, required=True, help="the task's run folder: writes seed<k>/ in it")
+    s.add_argument("--checkpoints", type=P, required=True, help="the task's checkpoint folder: seed<k>/ in it")
     s.add_argument("--task", required=True)
-    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--seeds", type=int, nargs="+", required=True)
+    s.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE", help="override the model config")
+    s.add_argument("--threads", type=int, default=1)
+
+    s = sub.add_parser("icl", help="evaluate a pretrained GPT in context on one task (0/1/few shots x seeds)")
+    for name in ["benchmark", "data", "spm", "model-config", "parent", "data-version"]:
+        s.add_argument(f"--{name}", type=P, required=True)
+    s.add_argument("--out", type=P, required=True, help="the runs folder: writes <model>.<k>shot/<Task>/seed<s>/")
+    s.add_argument("--task", required=True)
+    s.add_argument("--seeds", type=int, nargs="+", required=True)
+    s.add_argument("--shots", nargs="+", default=["0", "1", "few"], choices=["0", "1", "few"])
     s.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE", help="override the model config")
     s.add_argument("--threads", type=int, default=1)
 
@@ -185,6 +274,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--models", nargs="*", default=[])
     s.add_argument("--out", type=P, required=True, help="path prefix: writes .md, .csv, .tex")
     s.add_argument("--plots", type=P, required=True)
+
+    s = sub.add_parser("show", help="print the results table")
+    s.add_argument("--benchmark", default="synglue", help="reads results/<benchmark>/table.md")
+    s.add_argument("--table", type=P, help="or this table file")
+
+    s = sub.add_parser("summary", help="summarise one run: scores, distance buckets, cost, provenance")
+    s.add_argument("run", type=P, help="results/<benchmark>/runs/<model>/<Task>/seed<k> or .../pretrain/<name>")
+
+    s = sub.add_parser("compare", help="compare the scores of two runs")
+    s.add_argument("run_a", type=P)
+    s.add_argument("run_b", type=P)
 
     s = sub.add_parser("submission", help="zip a model's GLUE submission files")
     s.add_argument("--runs", type=P, required=True, help="results/<benchmark>/runs/<model>")

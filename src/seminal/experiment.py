@@ -2,7 +2,9 @@
 
 Inputs are paths and a config; outputs go to one run folder:
 
-    <out>/metrics.json            official dev metrics (+ per-distance buckets), cost, provenance
+    <out>/metrics.json            official dev metrics (+ per-distance buckets), provenance: the
+                                  same bytes for the same config, data and seed
+    <out>/cost.json               wall and CPU seconds, threads (vary run to run)
     <out>/predictions/<split>.tsv every scored split, and the test splits
     <out>/submission/<file>.tsv   test predictions in the GLUE submission format
     <out>/run.json                the MLflow run id and what it was given
@@ -94,8 +96,9 @@ def _fit_predict_torch(entry: ModelEntry, cfg: Any, train_cfg: Any, task: TaskSp
                        targets: list[tuple[TaskSpec, str, Split]], dev: Split, seed: int,
                        ckpt_dir: Path, tracker: Any) -> tuple[dict, Any, Any]:
     from seminal.tokenize import load_encoded
-    from seminal.train import fit, predict
+    from seminal.train import fit, predict, seed_everything
 
+    seed_everything(seed)  # the initial weights depend on the seed, not on what ran before in this process
     model = entry.build(cfg, task)
     dev_name = task.eval[0]
 
@@ -158,8 +161,7 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
 
         record: dict[str, Any] = {
             "benchmark": spec.name, "model": name, "paper": entry.paper, "task": task.name, "seed": seed,
-            "params": int(model.num_parameters()), "train_seconds": round(train_seconds, 3),
-            "cpu_seconds": round(cpu_seconds, 3), "best_epoch": best_epoch, "history": history,
+            "params": int(model.num_parameters()), "best_epoch": best_epoch, "history": history,
             "eval": {}, "data_hash": data_hash, "git_commit": commit,
         }
         for t, s, split in targets:
@@ -182,7 +184,10 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
               f"{train_seconds:.1f} s wall, {cpu_seconds:.1f} s CPU", file=sys.stderr)
         tracker.log_metrics({"params": record["params"], "train_seconds": train_seconds,
                              "cpu_seconds": cpu_seconds}, step=0)
-        # Wall time and CPU time vary run to run; everything else in metrics.json is deterministic.
+        # Wall and CPU time vary run to run: they go to cost.json, so that metrics.json is the same
+        # bytes for the same config, data and seed (tests/workflow checks it).
+        write_json(out / "cost.json", {"train_seconds": round(train_seconds, 3), "cpu_seconds": round(cpu_seconds, 3),
+                                       "threads": threads})
         write_json(out / "metrics.json", record)
         tracker.log_artifact(out / "metrics.json")
         for f in sorted((out / "predictions").glob("*.tsv")):
@@ -190,3 +195,177 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
         write_json(out / "run.json", {"mlflow_run_id": tracker.run_id, "parent_run_id": parent_id,
                                       "tags": tags, "threads": threads})
     return record
+
+
+# ---------------------------------------------------------------------------------------------
+# pretraining: once per pretrained model (config/pretrain/<name>.yaml)
+
+
+def load_pretrain_config(path: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
+    """config/pretrain/<name>.yaml: `model` (a REGISTRY name with pretraining), `model_config`
+    (its pretraining config dataclass) and `pretrain` (seminal.pretrain.PretrainConfig)."""
+    raw = read_yaml(path)
+    known = sorted(k for k, e in REGISTRY.items() if e.pretrain_config)
+    if not isinstance(raw, dict) or raw.get("model") not in known:
+        raise SeminalError(f"'model:' must name a model with pretraining ({', '.join(known)})", path)
+    unknown = set(raw) - {"model", "model_config", "pretrain"}
+    if unknown:
+        raise SeminalError(f"unknown top-level key(s) {sorted(unknown)}", path)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        parts = key.split(".")
+        if not sep or len(parts) != 2 or parts[0] not in ("model_config", "pretrain"):
+            raise SeminalError(f"bad override {item!r}: use model_config.<field>=<v> or pretrain.<field>=<v>", path)
+        raw.setdefault(parts[0], {})[parts[1]] = yaml.safe_load(value)
+    return raw
+
+
+def pretrain_run(config_path: Path, corpus_ids: Path, spm: Path, benchmark_name: str, data_version: Path,
+                 seed: int, out: Path, checkpoints: Path, overrides: list[str] = (),
+                 threads: int = 1) -> dict[str, Any]:
+    """Pretrain one model on the encoded corpus; writes out/{model.pt, metrics.json, curves.png}."""
+    import torch
+
+    from seminal import pretrain, provenance, report, tracking
+    from seminal.tokenize import load_tokenizer
+    from seminal.train import seed_everything
+
+    raw = load_pretrain_config(config_path, overrides)
+    name, entry = Path(config_path).stem, REGISTRY[raw["model"]]
+    cfg = make_config(entry.pretrain_config_cls, raw.get("model_config"), config_path, "model_config")
+    fields = {f.name for f in dataclasses.fields(cfg)}
+    cfg = dataclasses.replace(cfg, vocab_size=load_tokenizer(spm).get_piece_size(),
+                              **({"spm": str(spm)} if "spm" in fields else {}))  # ELMo's char table
+    pcfg = make_config(pretrain.PretrainConfig, raw.get("pretrain"), config_path, "pretrain")
+    torch.set_num_threads(threads)
+    seed_everything(seed)
+    model = entry.attr("build_pretrain")(cfg)
+    make_batch = entry.attr("make_pretrain_batch")
+    train_ids, valid_ids = pretrain.split_corpus(np.load(corpus_ids, mmap_mode="r"), pcfg.valid_fraction)
+
+    data_hash = read_json(data_version)["data_hash"]
+    commit = provenance.git_commit(Path.cwd())
+    tags = {"benchmark": benchmark_name, "model": name, "task": "pretrain", "seed": str(seed),
+            "git_commit": commit, "data_hash": data_hash, "paper": entry.paper or ""}
+    params = {"config_file": str(config_path), "model": raw["model"], "seed": seed,
+              "model_config": dataclasses.asdict(cfg), "pretrain": dataclasses.asdict(pcfg),
+              "data_hash": data_hash, "git_commit": commit}
+    n_params = int(model.num_parameters())
+    print(f"pretraining {name}: {n_params:,} parameters, {pcfg.max_steps} steps of {pcfg.batch_size}; "
+          f"corpus {len(train_ids):,} train / {len(valid_ids):,} held-out ids", file=sys.stderr)
+    with tracking.child_run(benchmark_name, None, f"pretrain/{name}", params, tags) as tracker:
+        tracker.log_metrics({"params": n_params}, step=0)
+        res = pretrain.pretrain(model, lambda ids, b, rng: make_batch(ids, cfg, b, rng), train_ids, valid_ids,
+                                pcfg, seed, checkpoints, log=tracker.log_metrics)
+        record: dict[str, Any] = {
+            "benchmark": benchmark_name, "model": name, "paper": entry.paper, "seed": seed, "params": n_params,
+            "steps": res.steps, "tokens": res.tokens, "valid": res.final,
+            "train_seconds": round(res.train_seconds, 3), "cpu_seconds": round(res.cpu_seconds, 3),
+            "train_curve": res.train_curve, "valid_curve": res.valid_curve,
+            "data_hash": data_hash, "git_commit": commit,
+        }
+        pretrain.save_checkpoint(out / "model.pt", raw["model"], cfg, model, {"params": n_params, **res.final})
+        report.plot_pretrain_curves(res.train_curve, res.valid_curve, out / "curves.png", title=name)
+        write_json(out / "metrics.json", record)
+        tracker.log_metrics({f"final/{k}": v for k, v in res.final.items() if k != "step"}, step=res.steps)
+        for f in ("metrics.json", "curves.png"):
+            tracker.log_artifact(out / f)
+        write_json(out / "run.json", {"mlflow_run_id": tracker.run_id, "tags": tags, "threads": threads})
+    print(f"pretrained {name}: " + ", ".join(f"{k} {v:.4g}" for k, v in res.final.items())
+          + f"; {res.train_seconds:.0f} s wall", file=sys.stderr)
+    return record
+
+
+# ---------------------------------------------------------------------------------------------
+# in-context learning (Brown et al. 2020): a pretrained GPT, no gradient step
+
+
+SHOTS = ("0", "1", "few")  # §2: zero-, one- and few-shot; a row per setting: <model>.<shots>shot
+
+
+def _subset(split: Split, idx: np.ndarray) -> Split:
+    pick = lambda xs: None if xs is None else [xs[i] for i in idx]  # noqa: E731
+    return dataclasses.replace(split, index=pick(split.index), sentence1=pick(split.sentence1),
+                               sentence2=pick(split.sentence2), labels=pick(split.labels),
+                               distance=pick(split.distance), phenomenon=pick(split.phenomenon))
+
+
+def icl_run(benchmark: Path, data: Path, spm: Path, model_config: Path, task_name: str, seeds: list[int],
+            out: Path, parent: Path, data_version: Path, overrides: list[str] = (), shots: tuple[str, ...] = SHOTS,
+            threads: int = 1) -> list[dict[str, Any]]:
+    """Evaluate a pretrained GPT on one task in context, for every (shots, seed); writes
+    out/<model>.<shots>shot/<Task>/seed<k>/{metrics.json, cost.json, run.json, predictions/}."""
+    import torch
+
+    from seminal import icl, provenance, tracking
+    from seminal.tokenize import load_tokenizer
+
+    torch.set_num_threads(threads)
+    spec = load_benchmark(benchmark)
+    task = spec.task(task_name)
+    mc = load_model_config(model_config, overrides)
+    name, entry = Path(model_config).stem, REGISTRY[mc["model"]]
+    if entry.kind != "icl":
+        raise SeminalError(f"model {mc['model']!r} is not evaluated in context (kind {entry.kind})", model_config)
+    sp = load_tokenizer(spm)
+    cfg = make_config(entry.config_cls, mc.get("model_config"), model_config, "model_config")
+    cfg = dataclasses.replace(cfg, vocab_size=sp.get_piece_size())
+    model = entry.build(cfg)
+    train = read_split(task, "train", data)
+    evals = [(t, s) for t, s in _scored_splits(spec, task) if s in t.eval]
+    parent_id = read_json(parent)["run_id"]
+    data_hash = read_json(data_version)["data_hash"]
+    commit = provenance.git_commit(Path.cwd())
+    records = []
+    for shot in shots:
+        row = f"{name}.{shot}shot"
+        k: int | str = icl.FEW if shot == "few" else int(shot)
+        cached: dict[tuple[str, str], tuple[np.ndarray, dict]] = {}  # zero-shot: the same for every seed
+        for seed in seeds:
+            run_out = out / row / task.name / f"seed{seed}"
+            tags = {"benchmark": spec.name, "model": row, "task": task.name, "seed": str(seed),
+                    "git_commit": commit, "data_hash": data_hash, "paper": entry.paper or "", "shots": shot}
+            params = {"model_file": str(model_config), "model": mc["model"], "seed": seed, "task": task.name,
+                      "shots": shot, "model_config": dataclasses.asdict(cfg), "n_ctx": model.cfg.n_ctx,
+                      "data_hash": data_hash, "git_commit": commit}
+            t0, c0 = time.perf_counter(), time.process_time()
+            with tracking.child_run(spec.name, parent_id, f"{task.name}/{shot}shot/seed{seed}", params,
+                                    tags) as tracker:
+                record: dict[str, Any] = {
+                    "benchmark": spec.name, "model": row, "paper": entry.paper, "task": task.name, "seed": seed,
+                    "params": int(model.num_parameters()), "best_epoch": None, "history": [], "shots": shot,
+                    "eval": {}, "icl": {}, "data_hash": data_hash, "git_commit": commit,
+                }
+                for t, s in evals:
+                    split = read_split(t, s, data)
+                    if cfg.max_examples is not None and len(split) > cfg.max_examples:  # fixed, seed-independent
+                        idx = np.sort(np.random.default_rng(0).choice(len(split), cfg.max_examples, replace=False))
+                        split = _subset(split, idx)
+                    key = (t.name, s)
+                    if k == 0 and key in cached:
+                        preds, stats = cached[key]
+                    else:
+                        stats = {}
+                        preds = icl.evaluate(model, sp, t, train, split, k=k, seed=seed, n_ctx=model.cfg.n_ctx,
+                                             batch_size=cfg.batch_size, max_few=cfg.max_few, stats=stats)
+                        cached[key] = (preds, stats)
+                    write_predictions(run_out / "predictions" / f"{t.name}.{s}.tsv", t, split, preds)
+                    result = evaluate(t, split, preds)
+                    record["eval"].setdefault(t.name, {})[s] = result
+                    record["icl"][f"{t.name}.{s}"] = {"examples": stats["examples"],
+                                                      "mean_demos": round(stats["mean_demos"], 3)}
+                    tracker.log_metrics({f"{t.name}.{s}.{m}": v for m, v in result["metrics"].items()}
+                                        | {f"{t.name}.{s}.mean_demos": stats["mean_demos"]}, step=0)
+                seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+                tracker.log_metrics({"params": record["params"], "eval_seconds": seconds}, step=0)
+                write_json(run_out / "cost.json", {"train_seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+                                                   "threads": threads})
+                write_json(run_out / "metrics.json", record)
+                tracker.log_artifact(run_out / "metrics.json")
+                write_json(run_out / "run.json", {"mlflow_run_id": tracker.run_id, "parent_run_id": parent_id,
+                                                  "tags": tags, "threads": threads})
+            print(f"{row} on {task.name} seed {seed}: " + ", ".join(
+                f"{t}.{s} {next(iter(r['metrics'].values())):.3f}" for t, sp_ in record["eval"].items()
+                for s, r in sp_.items()), file=sys.stderr, flush=True)
+            records.append(record)
+    return records

@@ -44,7 +44,8 @@ REQUIRED_KEYS = ("benchmark", "model", "task", "seed", "eval")
 
 
 def collect(runs_dir: str | Path) -> list[dict[str, Any]]:
-    """Every <runs_dir>/<model>/<Task>/seed<k>/metrics.json, sorted by (model, task, seed)."""
+    """Every <runs_dir>/<model>/<Task>/seed<k>/metrics.json, sorted by (model, task, seed), with
+    the run's measured cost (cost.json beside it: seconds vary run to run, metrics.json does not)."""
     records = []
     for path in sorted(Path(runs_dir).glob("*/*/seed*/metrics.json")):
         rec = read_json(path)
@@ -55,7 +56,8 @@ def collect(runs_dir: str | Path) -> list[dict[str, Any]]:
         if (rec["model"], rec["task"], f"seed{rec['seed']}") != (model, task, seed):
             raise SeminalError(f"record says {rec['model']}/{rec['task']}/seed{rec['seed']} "
                                f"but lies in {model}/{task}/{seed}", path)
-        records.append(rec)
+        cost = path.with_name("cost.json")
+        records.append(rec | (read_json(cost) if cost.exists() else {}))
     return sorted(records, key=lambda r: (r["model"], r["task"], int(r["seed"])))
 
 
@@ -412,6 +414,22 @@ def plot_learning_curve(history: Sequence[dict[str, Any]], path: str | Path) -> 
     ax_dev.set(title="dev score", xlabel="epoch", ylabel="score")
     for ax in (ax_loss, ax_dev):
         ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def plot_pretrain_curves(train_curve: Sequence[dict[str, float]], valid_curve: Sequence[dict[str, float]],
+                         path: str | Path, title: str = "") -> None:
+    """Pretraining: training loss and held-out perplexity against the step."""
+    fig = _figure(8, 3)
+    ax_loss, ax_ppl = fig.subplots(1, 2)
+    if train_curve:
+        ax_loss.plot([c["step"] for c in train_curve], [c["loss"] for c in train_curve])
+    ppl = [(c["step"], c["ppl"]) for c in valid_curve if "ppl" in c]
+    if ppl:
+        ax_ppl.plot(*zip(*ppl), marker="o", color="tab:green")
+        ax_ppl.set_yscale("log")
+    ax_loss.set(xlabel="step", ylabel="training loss", title=title)
+    ax_ppl.set(xlabel="step", ylabel="held-out perplexity")
     _save(fig, path)
 
 

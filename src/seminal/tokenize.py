@@ -253,6 +253,31 @@ def encode_benchmark(spec: BenchmarkSpec, data_root: Path, spm_model: Path, out_
         encode_task(task, data_root, spm_model, Path(out_dir) / task.name, num_threads)
 
 
+def gather_corpus(files: list[Path], out: Path) -> int:
+    """Join plain UTF-8 text files into one corpus file (a blank line between files: a document
+    break); returns the number of non-blank lines. Written atomically; bad UTF-8 names file:line."""
+    n = 0
+    with atomic_open(Path(out), "w") as g:
+        for k, path in enumerate(files):
+            try:
+                f = open(path, "rb")  # decoded line by line, so that a bad byte names its line
+            except FileNotFoundError as e:
+                raise SeminalError("corpus file not found", path) from e
+            with f:
+                if k:
+                    g.write("\n")
+                for line_no, raw in enumerate(f, 1):
+                    try:
+                        line = raw.decode("utf-8").rstrip()
+                    except UnicodeDecodeError as e:
+                        raise SeminalError("not UTF-8 text", path, line_no) from e
+                    g.write(line + "\n")
+                    n += bool(line)
+    if n == 0:
+        raise SeminalError("the corpus is empty", files[0] if files else out)
+    return n
+
+
 def encode_corpus(corpus: Path, spm_model: Path, out: Path, chunk_lines: int = 10_000,
                   num_threads: int = 1) -> int:
     """Encode a corpus (one sentence a line, blank line between documents) to a flat uint16 .npy.

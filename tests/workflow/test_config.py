@@ -16,10 +16,14 @@ def test_lint_is_clean(sh, repo_copy: Path) -> None:
 def test_dry_run_lists_the_whole_dag(sh, repo_copy: Path) -> None:
     out = sh(["snakemake", "-n", "--profile", "profiles/ci", "--quiet", "rules"], repo_copy).stdout
     for rule in ["generate_synglue", "train_tokenizer", "encode_task", "encode_corpus", "data_version", "word2vec",
-                 "start_parent_run", "train", "table", "submission", "all"]:
+                 "pretrain", "start_parent_run", "train", "icl", "table", "submission", "all"]:
         assert rule in out, rule
-    # ci profile: 8 models x 9 tasks + 3 controls x 2 single-sentence tasks, x 2 seeds
-    assert any(line.split()[:2] == ["train", str((8 * 9 + 3 * 2) * 2)] for line in out.splitlines()), out
+    counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
+              if len(line.split()) == 2 and line.split()[1].isdigit()}
+    # one train job per (model, task), running both seeds: 12 models x 9 tasks + 3 controls x 2
+    # single-sentence tasks; 3 GPT sizes x 9 tasks in context (each job: 3 shot settings x 2 seeds)
+    assert counts["train"] == 12 * 9 + 3 * 2, out
+    assert counts["icl"] == 3 * 9 and counts["pretrain"] == 5, out  # elmo, bert, 3 GPT sizes
 
 
 def _run_with(sh, repo: Path, tmp_path: Path, patch: dict) -> str:

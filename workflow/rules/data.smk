@@ -1,8 +1,8 @@
 # The embedded benchmark: generated from the grammar in src/seminal/synglue, deterministic.
 
 
-# Only the embedded benchmark is generated; any other benchmark's files must already be in
-# data/<benchmark>/ (the real-GLUE download rule is a separate issue).
+# Only the embedded benchmark is generated; real GLUE is downloaded or copied (download.smk);
+# a user's own benchmark's files must already be in data/<benchmark>/.
 if BENCH == "synglue":
 
     rule generate_synglue:
@@ -29,7 +29,7 @@ rule data_version:
     input:
         benchmark_files(),
         f"{DATA}/encoded/corpus/ids.npy",
-        expand(f"{DATA}/encoded/{{task}}", task=SPEC.tasks),
+        expand(f"{DATA}/encoded/{{task}}", task=DATA_TASKS),
         spm=f"{DATA}/tokenizer/spm.model",
     output:
         f"{RESULTS}/data_version.json",
@@ -41,3 +41,19 @@ rule data_version:
         "../../environment.yml"
     shell:
         "seminal data-version --data {params.data} --out {output} 2> {log}"
+
+
+if BENCH != "synglue":
+
+    rule gather_corpus:
+        """The pretraining corpus of a non-embedded benchmark: the text files of config 'corpus'."""
+        input:
+            CORPUS_FILES,
+        output:
+            f"{DATA}/corpus/corpus.txt",
+        log:
+            f"{LOGS}/gather_corpus.log",
+        conda:
+            "../../environment.yml"
+        shell:
+            "seminal gather-corpus --out {output} {input} 2> {log}"

@@ -14,7 +14,7 @@ rule table:
         ),
     params:
         runs=lambda wildcards, output: Path(output.md).parent / "runs",
-        models=MODELS,
+        models=table_rows(),
         prefix=lambda wildcards, output: output.md.removesuffix(".md"),
         plots=lambda wildcards, output: Path(output.by_distance).parent,
     log:
