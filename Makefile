@@ -18,10 +18,13 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 replicate: $(STAMP)
-	source $(BIN)/activate && snakemake && dvc commit --force --quiet replicate@synglue
-	@echo "Results table: results/synglue/table.md   (browse runs: .venv/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db)"
+	source $(BIN)/activate && snakemake && snakemake --report results/synglue/report.html \
+	  && dvc commit --force --quiet replicate@synglue
+	@echo "Results: results/synglue/table.md and results/synglue/report.html (table, plots, pretraining curves)"
+	@echo "Browse every run: .venv/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db  -> http://127.0.0.1:5000"
 
 test: $(STAMP)
+	.ci/browser-deps
 	source $(BIN)/activate && python -m pytest
 
 lint: $(STAMP)

@@ -300,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeminalError as e:
         print(f"seminal {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # a full disk, a permission, a vanished file: one line, not a traceback
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"seminal {args.command}: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
     return 0
 
 

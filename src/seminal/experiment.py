@@ -260,13 +260,14 @@ def pretrain_run(config_path: Path, corpus_ids: Path, spm: Path, benchmark_name:
         record: dict[str, Any] = {
             "benchmark": benchmark_name, "model": name, "paper": entry.paper, "seed": seed, "params": n_params,
             "steps": res.steps, "tokens": res.tokens, "valid": res.final,
-            "train_seconds": round(res.train_seconds, 3), "cpu_seconds": round(res.cpu_seconds, 3),
             "train_curve": res.train_curve, "valid_curve": res.valid_curve,
             "data_hash": data_hash, "git_commit": commit,
         }
         pretrain.save_checkpoint(out / "model.pt", raw["model"], cfg, model, {"params": n_params, **res.final})
         report.plot_pretrain_curves(res.train_curve, res.valid_curve, out / "curves.png", title=name)
-        write_json(out / "metrics.json", record)
+        write_json(out / "cost.json", {"train_seconds": round(res.train_seconds, 3),
+                                       "cpu_seconds": round(res.cpu_seconds, 3), "threads": threads})
+        write_json(out / "metrics.json", record)  # deterministic: the same bytes for the same config and seed
         tracker.log_metrics({f"final/{k}": v for k, v in res.final.items() if k != "step"}, step=res.steps)
         for f in ("metrics.json", "curves.png"):
             tracker.log_artifact(out / f)

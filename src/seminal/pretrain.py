@@ -153,6 +153,7 @@ def pretrain(model: nn.Module, make_batch: MakeBatch, train_ids: np.ndarray, val
         optimizer.load_state_dict(ck["optimizer"])
         torch.set_rng_state(ck["torch_rng"])
         res = PretrainResult(**ck["result"])
+        print(f"resuming from {last_path} at step {res.steps}", file=sys.stderr, flush=True)
     wall0, cpu0, sec0, cpusec0 = time.perf_counter(), time.process_time(), res.train_seconds, res.cpu_seconds
 
     def clock() -> None:
@@ -188,7 +189,7 @@ def pretrain(model: nn.Module, make_batch: MakeBatch, train_ids: np.ndarray, val
         res.steps += 1
         n, loss_value = _tokens(batch), loss.item()
         res.tokens += n
-        if progress.update(res.steps, loss_value, lr, n):
+        if progress.update(res.steps, loss_value, lr, n) or res.steps == cfg.max_steps:  # the last step too
             res.train_curve.append({"step": res.steps, "loss": loss_value, "lr": lr})
             if log is not None:
                 log({"train/loss": loss_value, "train/lr": lr} | {f"train/{k}": float(v) for k, v in stats.items()},

@@ -95,8 +95,9 @@ def experiment_id(client: MlflowClient, benchmark: str) -> str:
         return exp.experiment_id
     with _store_lock(client.tracking_uri):  # sqlite: one creator at a time
         try:
-            return client.create_experiment(
-                benchmark, artifact_location=_artifact_location(client.tracking_uri, benchmark))
+            return client.create_experiment(  # the kind makes the MLflow UI open on the Runs table
+                benchmark, artifact_location=_artifact_location(client.tracking_uri, benchmark),
+                tags={"mlflow.experimentKind": "custom_model_development"})
         except MlflowException:  # a tracking server: another process created it meanwhile
             exp = client.get_experiment_by_name(benchmark)
             if exp is None:
@@ -210,16 +211,16 @@ def start_parent(benchmark: str, model: str, params: Mapping[str, Any] | None = 
 @contextmanager
 def child_run(benchmark: str, parent_id: str | None, name: str, params: Mapping[str, Any],
               tags: Mapping[str, Any], root: str | Path | None = None) -> Iterator[Tracker]:
-    """Open a child run of `parent_id` (None: a top-level run, e.g. a pretraining); it ends FINISHED,
-    or FAILED (KILLED on Ctrl-C) if the block raises. Buffered metrics are flushed either way. `params` or `tags` must between
-    them name every key in REQUIRED."""
+    """Open a child run of `parent_id` (None: a top-level run, e.g. a pretraining); it ends
+    FINISHED, or FAILED (KILLED on Ctrl-C) if the block raises. Buffered metrics are flushed
+    either way. `params` or `tags` must between them name every key in REQUIRED."""
     missing = [k for k in REQUIRED if k not in tags and k not in params]
     if missing:
         raise SeminalError(f"child run {name!r} lacks required tags/params {missing}")
     client = _client(root)
     run = client.create_run(experiment_id(client, benchmark), run_name=name,
-                            tags={PARENT_TAG: parent_id, "seminal.role": "child"} if parent_id
-                            else {"seminal.role": "pretrain"})
+                            tags={PARENT_TAG: parent_id, "seminal.role": "child"}
+                            if parent_id else {"seminal.role": "pretrain"})
     tracker = Tracker(client, run.info.run_id)
     status = RunStatus.FAILED
     try:

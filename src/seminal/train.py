@@ -290,6 +290,7 @@ def fit(model: nn.Module, task: TaskSpec, train: EncodedSplit, dev: EncodedSplit
         optimizer.load_state_dict(ck["optimizer"])
         _set_rng_state(ck["rng"])
         st = ck["state"]
+        print(f"resuming from {last_path} at epoch {st['epoch'] + 1}, step {st['step']}", file=sys.stderr, flush=True)
         if st["batches"] is not None:  # stored as one flat tensor + offsets
             flat, off = st["batches"]
             st["batches"] = [flat[off[i]:off[i + 1]].numpy() for i in range(len(off) - 1)]

@@ -47,3 +47,11 @@ def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sh():
     """`sh(args, cwd, check=True, timeout=…)`: run a command with the venv's tools first on PATH."""
     return run
+
+
+@pytest.fixture(scope="session")
+def ran(sh, repo_copy: Path) -> Path:
+    """The repository copy after a full `snakemake --profile profiles/ci` (shared by the workflow tests)."""
+    sh(["snakemake", "--profile", "profiles/ci"], repo_copy, timeout=1800)
+    sh(["snakemake", "--profile", "profiles/ci", "--report", "results/synglue/report.html"], repo_copy)
+    return repo_copy

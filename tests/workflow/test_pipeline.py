@@ -32,12 +32,6 @@ def tasks_of(row: str) -> list[str]:
     return SINGLE if row in CONTROLS else TASKS
 
 
-@pytest.fixture(scope="module")
-def ran(sh, repo_copy: Path) -> Path:
-    sh(["snakemake", "--profile", "profiles/ci"], repo_copy, timeout=1800)
-    return repo_copy
-
-
 def test_table_has_every_model_on_every_task(ran: Path) -> None:
     rows = [l for l in (ran / "results/synglue/table.md").read_text().splitlines() if l.startswith("|")]
     header, body = rows[0], rows[2:]
@@ -54,6 +48,8 @@ def test_table_has_every_model_on_every_task(ran: Path) -> None:
     assert csv.count("\n") == len(ROWS) + 1
     assert (ran / "results/synglue/table.tex").read_text().count(r"\\") >= len(ROWS) + 1
     assert (ran / "results/synglue/plots/by_distance.png").stat().st_size > 1000
+    report = (ran / "results/synglue/report.html").read_text(encoding="utf-8")
+    assert "table.md" in report and "by_distance.png" in report and "curves.png" in report
 
 
 def test_every_run_has_metrics_predictions_and_a_submission(ran: Path) -> None:
