@@ -14,7 +14,7 @@ The paper's protocol and ours (§2.4 and Appendix G):
   training example is never a demonstration of itself: candidates with the same index (when the
   two splits are the same split) or the same text (whitespace and case folded) are skipped.
 - K in {0, 1, few}; few = "as many as will fit in the model's context window" (§2.4, 10 to 100
-  in the paper). Ours: `k="few"` is `max_few` (default 8) demonstrations, and any K is cut to
+  in the paper). Ours: `k="few"` is `max_few` (default 10) demonstrations, and any K is cut to
   what fits in n_ctx, dropping the oldest (farthest from the query) demonstrations first. With
   n_ctx 256, 8 demonstrations of a single-sentence task fit (~25 tokens each), of a pair task
   about 3-4 (~60-75 tokens each); the number actually used is reported in `stats`.
@@ -66,7 +66,7 @@ from seminal.errors import SeminalError
 from seminal.tokenize import EOS, UNK
 
 FEW = "few"
-MAX_FEW = 8  # default number of demonstrations for k="few" (cut to what fits n_ctx)
+MAX_FEW = 10  # default number of demonstrations for k="few" (the paper's lower end; cut to what fits n_ctx)
 STSB_WORDS = ("zero", "one", "two", "three", "four", "five")
 
 

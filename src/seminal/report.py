@@ -104,6 +104,7 @@ class Table:
     columns: list[Column]
     rows: list[Row]
     seeds: tuple[int, ...]
+    icl_examples: tuple[int, ...] = ()  # dev-subset sizes of the in-context rows (none: no such row)
 
 
 def _ordered_tasks(spec: BenchmarkSpec) -> tuple[list[TaskSpec], list[TaskSpec]]:
@@ -197,7 +198,8 @@ def build_table(records: list[dict[str, Any]], spec: BenchmarkSpec) -> Table:
                 row.cells[col.key] = Cell(tuple(by_seed[s] for s in sorted(by_seed)))
         rows.append(row)
     all_seeds = tuple(sorted({int(r["seed"]) for r in records}))
-    return Table(benchmark=spec.name, columns=cols, rows=rows, seeds=all_seeds)
+    icl = tuple(sorted({v["examples"] for r in records for v in (r.get("icl") or {}).values()}))
+    return Table(benchmark=spec.name, columns=cols, rows=rows, seeds=all_seeds, icl_examples=icl)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,8 +237,12 @@ def caption(table: Table) -> str:
     return (f"{table.benchmark} — dev-set scores ×100, mean ± sample std (ddof=1) over seeds "
             f"{{{seeds}}}; no ± where a model has one seed, (n=k) where a cell has fewer seeds than "
             f"its row. GLUE avg: mean over seeds of each seed's GLUE score (AX excluded; MNLI = mean "
-            f"of -m and -mm). CPU-min: training CPU minutes summed over the model's runs. "
-            f"{MISSING}: not run (the recurrent controls run on single-sentence tasks only).")
+            f"of -m and -mm). CPU-min: training CPU minutes summed over the model's runs. Params: all "
+            f"parameters, frozen ones included (ELMo's biLM). "
+            f"{MISSING}: not run (the recurrent controls run on single-sentence tasks only)."
+            + (f" <model>.<k>shot: in-context learning (K = 0, 1, few demonstrations), no training; scored "
+               f"on a fixed random subset of {'/'.join(map(str, table.icl_examples))} examples of each dev "
+               f"split; CPU-min = evaluation." if table.icl_examples else ""))
 
 
 def _rows_text(table: Table) -> tuple[list[str], list[list[str]]]:

@@ -12,7 +12,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 import yaml
 
 
@@ -92,6 +91,10 @@ def test_mlflow_has_parent_and_child_runs_with_metrics(ran: Path) -> None:
     neural = [r for r in children if r.data.tags["model"] not in ("majority", "tfidf_logreg")
               and "shots" not in r.data.tags]
     assert neural and all("train/loss" in r.data.metrics for r in neural)
+    # safety: no absolute path of this machine (home, the checkout) in any logged param or tag
+    for r in runs:
+        for value in [*r.data.params.values(), *r.data.tags.values()]:
+            assert str(ran) not in value and str(Path.home()) not in value, (r.info.run_name, value)
     # the pretrainings: one top-level run each, with curves and the held-out perplexity
     assert sorted(pretraining) == PRETRAINED
     for name, r in pretraining.items():
@@ -140,7 +143,21 @@ def test_rerunning_gives_byte_identical_metrics(sh, ran: Path) -> None:
     for m in ("kim_cnn_rand", "transformer", "bert_scratch"):
         for t in ("RTE", "CoLA"):
             shutil.rmtree(ran / f"results/synglue/checkpoints/{m}/{t}")
-    sh(["snakemake", "--profile", "profiles/ci", "--forcerun", *[f"results/synglue/runs/{rel}" for rel in sample]],
-       ran, timeout=1200)
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{ran / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("synglue").experiment_id
+    n_before = len(client.search_runs([exp], max_results=5000))
+    # -j 4: more concurrent jobs than cores, all writing to the one sqlite store
+    sh(["snakemake", "--profile", "profiles/ci", "-j", "4", "--forcerun",
+        *[f"results/synglue/runs/{rel}" for rel in sample]], ran, timeout=1200)
     for rel in sample:
         assert (runs / rel).read_bytes() == before[rel], rel
+    # parallel safety: every rerun job's runs arrived, finished, with their metrics (3 trained models
+    # x 2 tasks x 2 seeds, tfidf the same, gpt_small: 2 tasks x 3 shot settings x 2 seeds)
+    after = client.search_runs([exp], max_results=5000, order_by=["attributes.start_time DESC"])
+    new = after[: len(after) - n_before]
+    assert len(new) == 3 * 2 * SEEDS + 2 * SEEDS + 2 * 3 * SEEDS
+    for r in new:
+        assert r.info.status == "FINISHED", r.info.run_name
+        assert any(k.endswith((".acc", ".mcc")) for k in r.data.metrics), r.info.run_name
