@@ -76,8 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(200)
         self.send_header("Content-Length", str(len(body) - start))
         self.end_headers()
-        self.wfile.write(body[start:])
-        srv.sent[name] = srv.sent.get(name, 0) + len(body) - start
+        srv.sent[name] = srv.sent.get(name, 0) + len(body) - start  # before the write: the client may
+        self.wfile.write(body[start:])                              # check it as soon as it has the bytes
 
 
 @pytest.fixture

@@ -104,37 +104,10 @@ def test_mlflow_has_parent_and_child_runs_with_metrics(ran: Path) -> None:
         assert rec["valid"]["ppl"] > 1 and rec["steps"] == 6
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_dvc_status_clean_then_push_pull_in_a_fresh_clone(sh, ran: Path, tmp_path: Path) -> None:
-    sh(["dvc", "commit", "--force", "--quiet", "replicate@synglue"], ran)
-    status = sh(["dvc", "status"], ran).stdout
-    assert "up to date" in status, status
-    lock = yaml.safe_load((ran / "dvc.lock").read_text())
-    outs = {o["path"]: o["md5"] for o in lock["stages"]["replicate@synglue"]["outs"]}
-    # the hash every MLflow run recorded is the one DVC records for the data
-    assert outs["data/synglue"] == json.loads((ran / "results/synglue/data_version.json").read_text())["data_hash"]
-
-    sh(["git", "add", "-A"], ran)
-    sh(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "dvc.lock"], ran)
-    sh(["dvc", "push", "--quiet"], ran)
-    clone = ran.parent / "clone"
-    sh(["git", "clone", "-q", str(ran), str(clone)], ran.parent)
-    sh(["dvc", "pull", "--quiet"], clone)
-    for rel in ["results/synglue/table.md", "results/synglue/table.csv", "data/synglue/corpus/corpus.txt",
-                "data/synglue/CoLA/dev.tsv", "data/synglue/tokenizer/spm.model",
-                "data/synglue/encoded/MNLI/dev_matched/s1_ids.npy",
-                "results/synglue/runs/kim_cnn_rand/RTE/seed1/metrics.json",
-                "results/synglue/pretrain/word2vec/vectors.npy", "results/synglue/pretrain/bert/model.pt"]:
-        assert _sha(clone / rel) == _sha(ran / rel), rel
-    assert "up to date" in sh(["dvc", "status"], clone).stdout
-
-
 def test_rerunning_gives_byte_identical_metrics(sh, ran: Path) -> None:
     """Determinism: the same config, data and seed give the same metrics.json bytes. Retrains a
-    sample of runs from scratch (checkpoints deleted), one of each kind, in the same copy."""
+    sample of runs from scratch (checkpoints deleted), one of each kind, in the same copy and at
+    the same git commit (so before the DVC test below commits dvc.lock)."""
     runs = ran / "results/synglue/runs"
     sample = [f"{m}/{t}/seed{s}/metrics.json" for m in ("kim_cnn_rand", "transformer", "bert_scratch",
                                                         "tfidf_logreg", "gpt_small.fewshot")
@@ -161,3 +134,31 @@ def test_rerunning_gives_byte_identical_metrics(sh, ran: Path) -> None:
     for r in new:
         assert r.info.status == "FINISHED", r.info.run_name
         assert any(k.endswith((".acc", ".mcc")) for k in r.data.metrics), r.info.run_name
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_dvc_status_clean_then_push_pull_in_a_fresh_clone(sh, ran: Path, tmp_path: Path) -> None:
+    sh(["dvc", "commit", "--force", "--quiet", "replicate@synglue"], ran)
+    status = sh(["dvc", "status"], ran).stdout
+    assert "up to date" in status, status
+    lock = yaml.safe_load((ran / "dvc.lock").read_text())
+    outs = {o["path"]: o["md5"] for o in lock["stages"]["replicate@synglue"]["outs"]}
+    # the hash every MLflow run recorded is the one DVC records for the data
+    assert outs["data/synglue"] == json.loads((ran / "results/synglue/data_version.json").read_text())["data_hash"]
+
+    sh(["git", "add", "-A"], ran)
+    sh(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "dvc.lock"], ran)
+    sh(["dvc", "push", "--quiet"], ran)
+    clone = ran.parent / "clone"
+    sh(["git", "clone", "-q", str(ran), str(clone)], ran.parent)
+    sh(["dvc", "pull", "--quiet"], clone)
+    for rel in ["results/synglue/table.md", "results/synglue/table.csv", "data/synglue/corpus/corpus.txt",
+                "data/synglue/CoLA/dev.tsv", "data/synglue/tokenizer/spm.model",
+                "data/synglue/encoded/MNLI/dev_matched/s1_ids.npy",
+                "results/synglue/runs/kim_cnn_rand/RTE/seed1/metrics.json",
+                "results/synglue/pretrain/word2vec/vectors.npy", "results/synglue/pretrain/bert/model.pt"]:
+        assert _sha(clone / rel) == _sha(ran / rel), rel
+    assert "up to date" in sh(["dvc", "status"], clone).stdout
