@@ -42,18 +42,26 @@ def load_model_config(path: str | Path, overrides: list[str] = ()) -> dict[str, 
     and for the pipeline: `pretrained: {rule: field}` (the artifact of a pretraining rule is passed
     into model_config.<field>) and `task_kind: single` (run on single-sentence tasks only).
     """
+    return _read_config(path, overrides, sorted(REGISTRY), "a registered model",
+                        {"model", "model_config", "train", "pretrained", "task_kind"}, ("model_config", "train"))
+
+
+def _read_config(path: str | Path, overrides: list[str], models: list[str], what: str, keys: set[str],
+                 sections: tuple[str, str]) -> dict[str, Any]:
+    """A model or pretraining YAML: `model:` one of `models`, only `keys` at the top, then the
+    `<section>.<field>=<value>` overrides applied (values parsed as YAML)."""
     raw = read_yaml(path)
-    if not isinstance(raw, dict) or raw.get("model") not in REGISTRY:
-        known = ", ".join(sorted(REGISTRY))
-        raise SeminalError(f"'model:' must name a registered model ({known})", path)
-    unknown = set(raw) - {"model", "model_config", "train", "pretrained", "task_kind"}
+    if not isinstance(raw, dict) or raw.get("model") not in models:
+        raise SeminalError(f"'model:' must name {what} ({', '.join(models)})", path)
+    unknown = set(raw) - keys
     if unknown:
         raise SeminalError(f"unknown top-level key(s) {sorted(unknown)}", path)
     for item in overrides:
         key, sep, value = item.partition("=")
         parts = key.split(".")
-        if not sep or len(parts) != 2 or parts[0] not in ("model_config", "train"):
-            raise SeminalError(f"bad override {item!r}: use model_config.<field>=<v> or train.<field>=<v>", path)
+        if not sep or len(parts) != 2 or parts[0] not in sections:
+            raise SeminalError(f"bad override {item!r}: use {sections[0]}.<field>=<v> or {sections[1]}.<field>=<v>",
+                               path)
         raw.setdefault(parts[0], {})[parts[1]] = yaml.safe_load(value)
     return raw
 
@@ -204,20 +212,9 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
 def load_pretrain_config(path: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
     """config/pretrain/<name>.yaml: `model` (a REGISTRY name with pretraining), `model_config`
     (its pretraining config dataclass) and `pretrain` (seminal.pretrain.PretrainConfig)."""
-    raw = read_yaml(path)
     known = sorted(k for k, e in REGISTRY.items() if e.pretrain_config)
-    if not isinstance(raw, dict) or raw.get("model") not in known:
-        raise SeminalError(f"'model:' must name a model with pretraining ({', '.join(known)})", path)
-    unknown = set(raw) - {"model", "model_config", "pretrain"}
-    if unknown:
-        raise SeminalError(f"unknown top-level key(s) {sorted(unknown)}", path)
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        parts = key.split(".")
-        if not sep or len(parts) != 2 or parts[0] not in ("model_config", "pretrain"):
-            raise SeminalError(f"bad override {item!r}: use model_config.<field>=<v> or pretrain.<field>=<v>", path)
-        raw.setdefault(parts[0], {})[parts[1]] = yaml.safe_load(value)
-    return raw
+    return _read_config(path, overrides, known, "a model with pretraining", {"model", "model_config", "pretrain"},
+                        ("model_config", "pretrain"))
 
 
 def pretrain_run(config_path: Path, corpus_ids: Path, spm: Path, benchmark_name: str, data_version: Path,
