@@ -22,6 +22,7 @@ from seminal.models.elmo import (
     EOW,
     N_CHARS,
     SPECIAL0,
+    STATE_CACHES,
     BiLM,
     ELMoConfig,
     ELMoFeatures,
@@ -247,24 +248,43 @@ def test_top_only_uses_only_the_top_layer() -> None:
 
 
 def test_cached_features_equal_uncached() -> None:
+    STATE_CACHES.clear()
     m = bilm()
     cached, plain = ELMoFeatures(m, cache=True), ELMoFeatures(m, cache=False)
     batches = [ids([7, 8, 9], [10, 11, 12, 13, 14], [8]), ids([10, 11, 12, 13, 14], [9, 9], [7, 8, 9], T=7),
                ids([7, 8, 9], [8])]
     for b in batches:
         torch.testing.assert_close(cached.layer_states(b), plain.layer_states(b), rtol=0, atol=1e-6)
-    assert len(cached._cache) == 4 and cached._cached_tokens == 3 + 5 + 1 + 2
+    assert len(cached.cache.states) == 4 and cached.cache.tokens == 3 + 5 + 1 + 2
     small = ELMoFeatures(m, cache=True, cache_tokens=4)  # full: computed, not stored
     for b in batches:
         torch.testing.assert_close(small.layer_states(b), plain.layer_states(b), rtol=0, atol=1e-6)
-    assert small._cached_tokens <= 4
+    assert small.cache.tokens <= 4
     # loading the same biLM weights keeps the cache (fit restores its best epoch), others empty it
     cached.load_state_dict(cached.state_dict())
-    assert len(cached._cache) == 4
+    assert len(cached.cache.states) == 4
     other = cached.state_dict()
     other["bilm.softmax.bias"] = other["bilm.softmax.bias"] + 1.0
     cached.load_state_dict(other)
-    assert len(cached._cache) == 0 and cached._table is None
+    assert len(cached.cache.states) == 0 and cached._table is None
+
+
+def test_cache_is_shared_by_models_over_the_same_weights() -> None:
+    """The seeds of a job build fresh task models over one checkpoint: the second reuses the
+    first's states (no biLM call), a biLM with other weights gets its own cache."""
+    STATE_CACHES.clear()
+    first = ELMoFeatures(bilm())
+    b = ids([7, 8, 9], [10, 11, 12])
+    expected = first.layer_states(b)
+    again = bilm()  # same seed: same weights, a different object
+    second = ELMoFeatures(again)
+    calls = []
+    original = again.states
+    again.states = lambda *a, **k: (calls.append(1), original(*a, **k))[1]  # type: ignore[method-assign]
+    torch.testing.assert_close(second.layer_states(b), expected, rtol=0, atol=0)
+    assert calls == [] and second.cache is first.cache
+    other = ELMoFeatures(bilm(seed=1))
+    assert other.cache is not first.cache and len(other.cache.states) == 0
 
 
 def test_frozen_bilm_gets_no_gradient_and_stays_in_eval() -> None:

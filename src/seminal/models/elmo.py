@@ -51,13 +51,16 @@ option).
 
 Cost: the frozen biLM's states are a pure function of a sentence's ids, so `ELMoFeatures`
 caches them per sentence (keyed by the id bytes, in memory, layers 1..L; layer 0 is a table
-lookup): each distinct sentence is run through the biLM once per process instead of once per
-epoch. Tested equal to the uncached path.
+lookup). The cache belongs to the biLM's weights (a fingerprint of them), not to one model, so
+the seeds of a job, each a fresh task model over the same checkpoint, share it: each distinct
+sentence is run through the biLM once per process instead of once per epoch and seed. Tested
+equal to the uncached path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import hashlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -312,6 +315,27 @@ class ScalarMix(nn.Module):
         return self.gamma * torch.einsum("j,jbtd->btd", self.weights(), layers)
 
 
+@dataclass
+class StateCache:
+    """Frozen biLM states per sentence (id bytes -> (L, n, 2P)), at most `max_tokens` tokens."""
+
+    max_tokens: int
+    states: dict[bytes, torch.Tensor] = field(default_factory=dict)
+    tokens: int = 0
+
+
+STATE_CACHES: dict[tuple[str, int], StateCache] = {}  # (biLM fingerprint, max_tokens) -> cache, per process
+
+
+def fingerprint(module: nn.Module) -> str:
+    """sha1 of a module's state (names, shapes, bytes): equal weights <=> equal fingerprint."""
+    h = hashlib.sha1()
+    for name, t in module.state_dict().items():
+        h.update(f"{name}{tuple(t.shape)}{t.dtype}".encode())
+        h.update(t.detach().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
 class ELMoFeatures(nn.Module):
     """Right-padded ids (B, T) -> ELMo vectors (B, T, 2P) from a frozen biLM."""
 
@@ -339,9 +363,16 @@ class ELMoFeatures(nn.Module):
             module.clear_cache()
 
     def clear_cache(self) -> None:
-        self._cache: dict[bytes, torch.Tensor] = {}  # id bytes -> (L, n, 2P)
-        self._cached_tokens = 0
+        """Unbind the cache; the next call binds the one of the biLM's current weights."""
+        self._store: StateCache | None = None
         self._table: torch.Tensor | None = None  # (V, 2P): layer 0 of every piece
+
+    @property
+    def cache(self) -> StateCache:
+        if self._store is None:
+            key = (fingerprint(self.bilm), self.cache_tokens)
+            self._store = STATE_CACHES.setdefault(key, StateCache(self.cache_tokens))
+        return self._store
 
     def train(self, mode: bool = True) -> ELMoFeatures:
         super().train(mode)
@@ -360,7 +391,8 @@ class ELMoFeatures(nn.Module):
         n = (ids != PAD).sum(dim=1).tolist()
         rows = ids.numpy()
         keys = [rows[b, :n[b]].tobytes() for b in range(B)]
-        missing = list(dict.fromkeys(k for k in keys if k not in self._cache))  # unique, in order
+        cache = self.cache
+        missing = list(dict.fromkeys(k for k in keys if k not in cache.states))  # unique, in order
         computed: dict[bytes, torch.Tensor] = {}
         if missing:
             first = [keys.index(k) for k in missing]
@@ -368,13 +400,13 @@ class ELMoFeatures(nn.Module):
             lstm = self.bilm.states(sub, layers="lstm")  # (L, M, T', 2P)
             for i, (k, b) in enumerate(zip(missing, first)):
                 computed[k] = lstm[:, i, :n[b]].clone()
-                if self._cached_tokens + n[b] <= self.cache_tokens:
-                    self._cache[k] = computed[k]
-                    self._cached_tokens += n[b]
+                if cache.tokens + n[b] <= cache.max_tokens:
+                    cache.states[k] = computed[k]
+                    cache.tokens += n[b]
         out = torch.zeros(self.bilm.cfg.num_layers + 1, B, T, self.output_dim, dtype=self._table.dtype)
         out[0] = self._table[ids] * (ids != PAD)[:, :, None]
         for b, k in enumerate(keys):
-            h = self._cache.get(k)
+            h = cache.states.get(k)
             out[1:, b, :n[b]] = computed[k] if h is None else h
         return out
 
