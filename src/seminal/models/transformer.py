@@ -19,7 +19,9 @@ Design choices and where they come from:
   the target embedding and the pre-softmax projection are one matrix (a shared vocabulary).
 - §3.5: sinusoidal positions PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(...),
   added to the embeddings. Precomputed up to `max_len` positions (the sinusoids themselves
-  extend to any length; the table is a cache).
+  extend to any length; the table is a cache). `positions: learned` replaces them with a learned
+  (max_len, d_model) table, the Table 3 row (E) ablation ("positional embedding instead of
+  sinusoids"), initialised N(0, d_model^-0.5) as tensor2tensor's add_positional_embedding.
 - §5.4: dropout 0.1 on every sub-layer output before the residual add, and on the sums of
   embeddings and positions. Label smoothing 0.1 is the trainer's (TrainConfig.label_smoothing).
 - §5.3: Adam beta = (0.9, 0.98), eps = 1e-9, lr = d_model^-0.5 * min(step^-0.5, step *
@@ -42,8 +44,11 @@ Deviations from the paper, stated where they happen:
 - Initialisation is not stated in the paper. We follow tensor2tensor's: embeddings
   N(0, d_model^-0.5) (so that after the sqrt(d_model) scale they have unit variance),
   Glorot-uniform weight matrices (as torch.nn.Transformer) and zero biases.
-- The encoder-decoder decodes greedily; the paper uses beam search (beam 4, length penalty
-  0.6) and averages the last 5 checkpoints. Its loss is left to its caller (a later issue).
+- The encoder-decoder's `greedy_decode` decodes greedily; `start`/`step` expose one decoding
+  step to a caller's beam search (seminal.seq2seq: beam 4, length penalty 0.6, as §6.1). The
+  paper also averages the last 5 checkpoints; we do not. Its loss is its caller's (seminal.seq2seq).
+  `step` decodes incrementally: it runs the decoder on the newest token only, attending to the
+  cached keys and values of the earlier positions (exact: the causal mask makes them final).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ from seminal.errors import SeminalError
 
 PAD_ID, BOS_ID, EOS_ID, CLS_ID, SEP_ID = 0, 2, 3, 4, 5  # seminal.tokenize.PAD, BOS, EOS, CLS, SEP
 POOLINGS = ("mean", "cls")
+POSITIONS = ("sinusoid", "learned")
 
 
 class MultiHeadAttention(nn.Module):
@@ -153,22 +159,27 @@ def sinusoids(n_positions: int, d_model: int) -> torch.Tensor:
 
 
 class Embeddings(nn.Module):
-    """§3.4 + §3.5 + §5.4: Dropout(sqrt(d_model) * E[ids] + PE[positions])."""
+    """§3.4 + §3.5 + §5.4: Dropout(sqrt(d_model) * E[ids] + PE[positions]); PE learned if asked."""
 
-    def __init__(self, vocab_size: int, d_model: int, max_len: int, dropout: float):
+    def __init__(self, vocab_size: int, d_model: int, max_len: int, dropout: float,
+                 learned_positions: bool = False):
         super().__init__()
         self.d_model, self.max_len = d_model, max_len
         self.tok = nn.Embedding(vocab_size, d_model)
-        self.register_buffer("pe", sinusoids(max_len, d_model), persistent=False)  # not learned
+        if learned_positions:  # Table 3 row (E)
+            self.pos = nn.Parameter(torch.empty(max_len, d_model))
+        else:
+            self.register_buffer("pe", sinusoids(max_len, d_model), persistent=False)  # not learned
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """(B, T) ids -> (B, T, d)."""
-        T = ids.size(1)
+    def forward(self, ids: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """(B, T) ids at positions offset .. offset + T - 1 -> (B, T, d)."""
+        T = ids.size(1) + offset
         if T > self.max_len:
             raise SeminalError(f"a sequence of {T} tokens is longer than the Transformer's "
                                f"max_len {self.max_len}: raise model_config.max_len or set train.max_len")
-        return self.drop(self.tok(ids) * math.sqrt(self.d_model) + self.pe[:T])
+        pe = self.pos if hasattr(self, "pos") else self.pe  # (max_len, d)
+        return self.drop(self.tok(ids) * math.sqrt(self.d_model) + pe[offset:T])
 
 
 @dataclass
@@ -183,11 +194,14 @@ class TransformerConfig:
     dropout: float = 0.1  # §5.4: P_drop = 0.1
     max_len: int = 512  # positions precomputed (not in the paper; §3.5's sinusoids have no limit)
     pool: str = "mean"  # not in the paper: "mean" over real tokens | "cls" (first token, BERT)
+    positions: str = "sinusoid"  # §3.5 | "learned" (Table 3 row E: positional embedding)
 
     def __post_init__(self) -> None:
         # ValueError: the config loader (seminal.experiment.make_config) adds the file name
         if self.pool not in POOLINGS:
             raise ValueError(f"Transformer pool {self.pool!r} is not one of {POOLINGS}")
+        if self.positions not in POSITIONS:
+            raise ValueError(f"Transformer positions {self.positions!r} is not one of {POSITIONS}")
         if self.d_model % self.n_heads or self.d_model % 2:
             raise ValueError(f"Transformer d_model {self.d_model} must be even and divisible by "
                              f"n_heads {self.n_heads}")
@@ -216,7 +230,8 @@ class TransformerClassifier(nn.Module):
         if cfg.vocab_size <= 0 or cfg.num_labels <= 0:
             raise SeminalError("Transformer needs vocab_size and num_labels (set them from the data)")
         self.cfg = cfg
-        self.embed = Embeddings(cfg.vocab_size, cfg.d_model, cfg.max_len, cfg.dropout)
+        self.embed = Embeddings(cfg.vocab_size, cfg.d_model, cfg.max_len, cfg.dropout,
+                                cfg.positions == "learned")
         self.blocks = nn.ModuleList(EncoderBlock(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout)
                                     for _ in range(cfg.n_layers))
         self.head = nn.Linear(cfg.d_model, cfg.num_labels)
@@ -254,7 +269,8 @@ class TransformerSeq2Seq(nn.Module):
         if cfg.vocab_size <= 0:
             raise SeminalError("Transformer needs vocab_size (set it from the data)")
         self.cfg = cfg
-        self.embed = Embeddings(cfg.vocab_size, cfg.d_model, cfg.max_len, cfg.dropout)  # shared
+        self.embed = Embeddings(cfg.vocab_size, cfg.d_model, cfg.max_len, cfg.dropout,
+                                cfg.positions == "learned")  # shared
         self.encoder = nn.ModuleList(EncoderBlock(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout)
                                      for _ in range(cfg.n_layers))
         self.decoder = nn.ModuleList(DecoderBlock(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout)
@@ -298,15 +314,70 @@ class TransformerSeq2Seq(nn.Module):
                 break
         return out
 
+    def start(self, src: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The decoding state of a source batch, every tensor batch-first (a beam search reorders
+        it): the memory's key mask (B, 1, 1, S) and, per decoder layer i, the keys and values of
+        the attention over the memory, ck<i> and cv<i> (B, h, S, d_k)."""
+        memory, mask = self.encode(src)
+        d = self.cfg.d_model
+        state = {"mask": mask}
+        for i, block in enumerate(self.decoder):
+            a = block.cross_attn
+            state[f"ck{i}"], state[f"cv{i}"] = a._heads(F.linear(memory, a.qkv.weight[d:]), 2)
+        return state
+
+    def step(self, state: dict[str, torch.Tensor], prefix: torch.Tensor
+             ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """prefix (N, t) tokens so far -> logits (N, V) of the next one, and the new state.
+        Incremental decoding: only the newest token goes through the decoder; its self-attention
+        reads the keys and values k<i>, v<i> (N, h, t-1, d_k) cached from the earlier steps. Equal
+        to decode(prefix, ...)[:, -1] (tested), without dropout (decoding is in eval mode)."""
+        N, t, d = prefix.size(0), prefix.size(1) - 1, self.cfg.d_model
+        x = self.embed(prefix[:, -1:], offset=t)  # (N, 1, d) at position t
+        new = dict(state)
+        for i, block in enumerate(self.decoder):
+            a = block.self_attn
+            q, k, v = a._heads(a.qkv(x), 3)  # (N, h, 1, d_k) each
+            if t:
+                k, v = torch.cat([state[f"k{i}"], k], dim=2), torch.cat([state[f"v{i}"], v], dim=2)
+            new[f"k{i}"], new[f"v{i}"] = k, v
+            y = F.scaled_dot_product_attention(q, k, v)  # every cached position is <= t: no mask
+            x = block.ln1(x + block.drop(a.out(y.transpose(1, 2).reshape(N, 1, d))))
+            c = block.cross_attn
+            q = c._heads(F.linear(x, c.qkv.weight[:d]), 1)[0]  # (N, h, 1, d_k)
+            y = F.scaled_dot_product_attention(q, state[f"ck{i}"], state[f"cv{i}"], attn_mask=state["mask"])
+            x = block.ln2(x + block.drop(c.out(y.transpose(1, 2).reshape(N, 1, d))))
+            x = block.ln3(x + block.drop(block.ffn(x)))
+        return F.linear(x[:, 0], self.embed.tok.weight), new  # §3.4: tied pre-softmax projection
+
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def forward_flops(self, batch: int, src_len: int, tgt_len: int) -> int:
+        """Matmul FLOPs (2 per multiply-add) of `forward` on a (batch, src_len) source and a
+        (batch, tgt_len) target, padding included (it is computed); layer norms, softmax, ReLU,
+        dropout and the embedding lookup are not counted. With d = d_model, f = d_ff, N layers,
+        V vocabulary, B batch, S and T the source and target lengths:
+
+            encoder layer  B S (8 d^2 + 4 d f) + 4 B S^2 d     W^Q,K,V,O; FFN; QK^T and AV (§3.2)
+            decoder layer  B T (12 d^2 + 4 d f) + 4 B T^2 d    self (8 d^2) + cross W^Q, W^O (4 d^2)
+                           + 4 B S d^2 + 4 B T S d             cross W^K, W^V on the memory; QK^T, AV
+            output         2 B T d V                           pre-softmax projection (§3.4)
+
+        Causal self-attention is counted as the full T x T product (the kernel masks, it does not
+        skip). Training costs 3x forward (backward ~ 2x forward), seminal.seq2seq.train_flops."""
+        c = self.cfg
+        d, f, N, V, B, S, T = c.d_model, c.d_ff, c.n_layers, c.vocab_size, batch, src_len, tgt_len
+        enc = B * S * (8 * d * d + 4 * d * f) + 4 * B * S * S * d
+        dec = B * T * (12 * d * d + 4 * d * f) + 4 * B * T * T * d + 4 * B * S * d * d + 4 * B * T * S * d
+        return N * (enc + dec) + 2 * B * T * d * V
 
 
 def init_weights(model: nn.Module, d_model: int) -> None:
     """tensor2tensor's initialisation (the paper states none): embeddings N(0, d_model^-0.5),
     weight matrices Glorot-uniform, biases zero; LayerNorm keeps gain 1, bias 0."""
     for name, p in model.named_parameters():
-        if name.endswith("tok.weight"):
+        if name.endswith(("tok.weight", "embed.pos")):  # tokens; learned positions (Table 3 E)
             nn.init.normal_(p, mean=0.0, std=d_model ** -0.5)
         elif name.endswith("qkv.weight"):  # W^Q, W^K, W^V are three (d, d) matrices
             for w in p.detach().split(d_model):
