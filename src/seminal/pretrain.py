@@ -19,11 +19,32 @@ perplexity = exp). `make_batch(ids, batch_size, rng) -> dict of tensors` comes w
   curves, seconds), written atomically, read with torch.load(weights_only=True).
 - The result is saved by `save_checkpoint` as {"model", "config", "state_dict", "metrics"}:
   self-contained, so a task model rebuilds the encoder from it (`load_checkpoint`).
+
+Speed and scale (README, "Performance"; `seminal bench` measures it):
+- The corpus is a pre-tokenised id array, memory-mapped (np.load(mmap_mode="r")); a batch is
+  cut from it with numpy (no per-step tokenising): ~0.1 ms (GPT) to ~8 ms (BERT's pairs and
+  masking) per 32 x 128 batch.
+- Device: a GPU when torch sees one (under torchrun the process's LOCAL_RANK), else the CPU;
+  the model goes back to the CPU at the end, so what is saved does not depend on it. On a GPU,
+  TF32 matmuls, and `precision: bf16` autocasts the forward pass to bfloat16; a CPU always
+  computes in fp32 (its bf16 matmuls are ~5x slower than fp32 here: machine-notes).
+- `compile: true` runs the model through torch.compile (off by default: measured on this CPU
+  in the README).
+- Data parallel (torchrun, `init_distributed`): every process makes the same global batch of
+  step s and trains on its rows (`shard_rows`, or the model's own `pretrain_shard` when its
+  loss is a mean over a count that differs between rows, as BERT's masked tokens);
+  DistributedDataParallel averages the gradients, so every step is the step of one process on
+  the global batch, whatever the number of processes (tests/test_ddp.py). Rank 0 alone
+  validates, writes checkpoints and logs; the logged training loss is the mean over processes.
+  Dropout draws from each process's own stream (rank 0: the seed's, as one process; rank r > 0
+  reseeded from (seed, r, step)): with dropout, runs at different world sizes are equally valid
+  but not equal.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +54,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from seminal.errors import SeminalError
@@ -60,9 +82,13 @@ class PretrainConfig:
     ckpt_every: int = 200  # steps between checkpoints (and one at the end)
     log_every: int = 50  # steps between progress lines when stderr is not a terminal
     valid_fraction: float = 0.01  # of the corpus held out (cut at a document break)
+    precision: str = "fp32"  # fp32 | bf16: bfloat16 autocast on a GPU (a CPU stays in fp32)
+    compile: bool = False  # torch.compile the model (README, "Performance": no gain on this CPU)
 
     def __post_init__(self) -> None:
         self.betas = tuple(float(b) for b in self.betas)  # type: ignore[assignment]
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision {self.precision!r} is not fp32 or bf16")
         if self.optimizer not in ("adam", "adamw"):
             raise ValueError(f"pretraining optimizer {self.optimizer!r} is not adam or adamw")
         if self.schedule not in ("constant", "linear", "cosine", "inverse_sqrt"):
@@ -116,15 +142,82 @@ def _tokens(batch: dict[str, torch.Tensor]) -> int:
     return int((x != 0).sum())
 
 
+# ---------------------------------------------------------------------------------------------
+# devices and processes
+
+
+def init_distributed() -> int:
+    """Under torchrun (WORLD_SIZE > 1): join the process group, NCCL with one GPU per process
+    (cuda:LOCAL_RANK) where CUDA is available, else gloo; returns this process's rank (0 alone)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        return distributed()[0]
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    import atexit
+
+    atexit.register(dist.destroy_process_group)
+    return dist.get_rank()
+
+
+def distributed() -> tuple[int, int]:
+    """(rank, world size) of the process group; (0, 1) when there is none."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def default_device() -> torch.device:
+    """The GPU of this process (LOCAL_RANK under torchrun) when torch sees one, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
+def shard_rows(batch: dict[str, torch.Tensor], rank: int, world: int) -> dict[str, torch.Tensor]:
+    """Process `rank`'s rows of the global batch: rows rank*B/world .. (rank+1)*B/world - 1 of
+    every tensor (dimension 0 is the batch)."""
+    n = next(iter(batch.values())).size(0) // world
+    return {k: v[rank * n:(rank + 1) * n] for k, v in batch.items()}
+
+
+def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    return batch if device.type == "cpu" else {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+def _autocast(cfg: PretrainConfig, device: torch.device) -> torch.autocast:
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16" and device.type == "cuda")
+
+
+class _Loss(nn.Module):
+    """What DistributedDataParallel calls: the model's pretraining loss (DDP needs its own forward
+    to run, to all-reduce the gradients in the backward pass)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        return self.model.pretrain_loss(batch)
+
+
+def _mean_over_ranks(values: dict[str, float], world: int, device: torch.device) -> dict[str, float]:
+    t = torch.tensor(list(values.values()), dtype=torch.float64, device=device)
+    dist.all_reduce(t)  # sum
+    return dict(zip(values, (t / world).tolist()))
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, make_batch: MakeBatch, valid_ids: np.ndarray, cfg: PretrainConfig,
              seed: int) -> dict[str, float]:
     """Mean of each stat over the fixed validation batches; ppl = exp(lm_loss)."""
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     sums: dict[str, float] = {}
     for i in range(cfg.eval_batches):
-        _, stats = model.pretrain_loss(make_batch(valid_ids, cfg.batch_size, _rng(seed, 1, i)))
+        with _autocast(cfg, device):
+            _, stats = model.pretrain_loss(_to(make_batch(valid_ids, cfg.batch_size, _rng(seed, 1, i)), device))
         for k, v in stats.items():
             sums[k] = sums.get(k, 0.0) + float(v)
     model.train(was_training)
@@ -136,11 +229,21 @@ def evaluate(model: nn.Module, make_batch: MakeBatch, valid_ids: np.ndarray, cfg
 
 def pretrain(model: nn.Module, make_batch: MakeBatch, train_ids: np.ndarray, valid_ids: np.ndarray,
              cfg: PretrainConfig, seed: int, ckpt_dir: Path,
-             log: Callable[[dict[str, float], int], None] | None = None) -> PretrainResult:
-    """Train for cfg.max_steps steps (resuming from ckpt_dir/last.pt if present)."""
+             log: Callable[[dict[str, float], int], None] | None = None,
+             device: torch.device | str | None = None) -> PretrainResult:
+    """Train for cfg.max_steps steps (resuming from ckpt_dir/last.pt if present), on `device`
+    (default: `default_device()`), data-parallel when torch.distributed is initialised."""
+    rank, world = distributed()
+    if cfg.batch_size % world:
+        raise SeminalError(f"pretraining batch_size {cfg.batch_size} does not split evenly over {world} processes")
+    device = torch.device(device) if device is not None else default_device()
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # TF32 for the fp32 matmuls (autocast leaves some)
+        torch.backends.cudnn.allow_tf32 = True
+    model.to(device)
     last_path = Path(ckpt_dir) / "last.pt"
     optimizer = make_optimizer(model, cfg)  # type: ignore[arg-type]  # same fields as TrainConfig
-    identity = {"config": {k: v for k, v in asdict(cfg).items() if k != "log_every"},
+    identity = {"config": {k: v for k, v in asdict(cfg).items() if k not in ("log_every", "compile")},
                 "seed": seed, "n_train": len(train_ids), "n_valid": len(valid_ids)}
     seed_everything(seed)
     res = PretrainResult(steps=0)
@@ -153,7 +256,22 @@ def pretrain(model: nn.Module, make_batch: MakeBatch, train_ids: np.ndarray, val
         optimizer.load_state_dict(ck["optimizer"])
         torch.set_rng_state(ck["torch_rng"])
         res = PretrainResult(**ck["result"])
-        print(f"resuming from {last_path} at step {res.steps}", file=sys.stderr, flush=True)
+        if rank == 0:
+            print(f"resuming from {last_path} at step {res.steps}", file=sys.stderr, flush=True)
+    if rank > 0:  # dropout: a stream of its own (the module docstring)
+        torch.manual_seed(int(np.random.SeedSequence([seed, rank, res.steps]).generate_state(1)[0]))
+    if cfg.compile:
+        model.compile()  # in place: the state_dict keys stay the same
+    loss_fn: Callable[[dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]] = model.pretrain_loss
+    shard: Callable[..., dict[str, torch.Tensor]] = getattr(model, "pretrain_shard", shard_rows)
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        loss_fn = DistributedDataParallel(_Loss(model), device_ids=[device] if device.type == "cuda" else None,
+                                          broadcast_buffers=False)
+        if rank == 0:
+            print(f"data parallel: {world} processes ({dist.get_backend()}), {cfg.batch_size // world} of the "
+                  f"{cfg.batch_size} sequences of a step each", file=sys.stderr, flush=True)
     wall0, cpu0, sec0, cpusec0 = time.perf_counter(), time.process_time(), res.train_seconds, res.cpu_seconds
 
     def clock() -> None:
@@ -173,36 +291,48 @@ def pretrain(model: nn.Module, make_batch: MakeBatch, train_ids: np.ndarray, val
         if log is not None:
             log({f"valid/{k}": v for k, v in stats.items()}, res.steps)
 
-    progress = _Progress(cfg.max_steps, res.steps, cfg.log_every)
+    progress = _Progress(cfg.max_steps, res.steps, cfg.log_every) if rank == 0 else None
     model.train()
     while res.steps < cfg.max_steps:
-        batch = make_batch(train_ids, cfg.batch_size, _rng(seed, 0, res.steps))
+        batch = make_batch(train_ids, cfg.batch_size, _rng(seed, 0, res.steps))  # the global batch
+        n = _tokens(batch)
+        if world > 1:
+            batch = shard(batch, rank, world)
         lr = learning_rate(cfg, res.steps)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss, stats = model.pretrain_loss(batch)
+        with _autocast(cfg, device):
+            loss, stats = loss_fn(_to(batch, device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip:
             nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         optimizer.step()
         res.steps += 1
-        n, loss_value = _tokens(batch), loss.item()
         res.tokens += n
-        if progress.update(res.steps, loss_value, lr, n) or res.steps == cfg.max_steps:  # the last step too
+        logged = res.steps % max(1, cfg.log_every) == 0 or res.steps == cfg.max_steps  # the last step too
+        loss_value = loss.item()
+        if world > 1 and logged:  # the global batch's loss: the mean of the processes' shares
+            means = _mean_over_ranks({"loss": loss_value} | {k: float(v) for k, v in stats.items()}, world, device)
+            loss_value, stats = means.pop("loss"), means
+        if progress is not None:
+            progress.update(res.steps, loss_value, lr, n)
+        if logged:
             res.train_curve.append({"step": res.steps, "loss": loss_value, "lr": lr})
-            if log is not None:
+            if log is not None and rank == 0:
                 log({"train/loss": loss_value, "train/lr": lr} | {f"train/{k}": float(v) for k, v in stats.items()},
                     res.steps)
-        if res.steps % cfg.eval_every == 0 or res.steps == cfg.max_steps:
+        if rank == 0 and (res.steps % cfg.eval_every == 0 or res.steps == cfg.max_steps):
             validate()
-        if res.steps % cfg.ckpt_every == 0 or res.steps == cfg.max_steps:
+        if rank == 0 and (res.steps % cfg.ckpt_every == 0 or res.steps == cfg.max_steps):
             save_last()
-    progress.close()
-    if not res.valid_curve or res.valid_curve[-1]["step"] != res.steps:
+    if progress is not None:
+        progress.close()
+    if rank == 0 and (not res.valid_curve or res.valid_curve[-1]["step"] != res.steps):
         validate()  # max_steps 0
     clock()
     model.eval()
+    model.to("cpu")
     return res
 
 

@@ -251,12 +251,26 @@ class BertForPretraining(nn.Module):
         labels, is_next = batch["mlm_labels"], batch["is_next"]
         mlm_logits, nsp_logits = self(batch["input_ids"], batch["segment_ids"], labels)
         targets = labels[labels != IGNORE]  # (M,)
-        lm_loss = F.cross_entropy(mlm_logits, targets)
+        if "mlm_count" in batch:  # one process's rows of a data-parallel batch (pretrain_shard)
+            lm_loss = F.cross_entropy(mlm_logits, targets, reduction="sum") / batch["mlm_count"]
+        else:
+            lm_loss = F.cross_entropy(mlm_logits, targets)
         nsp_loss = F.cross_entropy(nsp_logits, is_next)
         with torch.no_grad():
             stats = {"lm_loss": lm_loss.item(), "mlm_acc": (mlm_logits.argmax(-1) == targets).float().mean().item(),
                      "nsp_loss": nsp_loss.item(), "nsp_acc": (nsp_logits.argmax(-1) == is_next).float().mean().item()}
         return lm_loss + nsp_loss, stats
+
+    @staticmethod
+    def pretrain_shard(batch: dict[str, torch.Tensor], rank: int, world: int) -> dict[str, torch.Tensor]:
+        """Data-parallel training (seminal.pretrain): process `rank`'s rows of the global batch.
+        The MLM loss is a mean over the global batch's masked tokens, whose number differs between
+        rows, so each process divides its sum by (global count / world): DDP's average of the
+        processes' gradients is then the gradient of the global mean, as in one process."""
+        n = batch["input_ids"].size(0) // world
+        part = {k: v[rank * n:(rank + 1) * n] for k, v in batch.items()}
+        part["mlm_count"] = (batch["mlm_labels"] != IGNORE).sum() / world  # 0-dim float
+        return part
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
