@@ -22,6 +22,8 @@ from seminal.tokenize import EOS, UNK
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]
 GLUE_TASKS = ["CoLA", "SST-2", "MRPC", "STS-B", "QQP", "MNLI", "QNLI", "RTE", "WNLI"]
+# the prompts are data: each task's `prompt` in its benchmark file
+PROMPTS = {n: t.prompt for n, t in load_benchmark(REPO / "config" / "benchmarks" / "synglue.yaml").tasks.items()}
 
 
 class WordTokenizer:
@@ -57,7 +59,7 @@ class Bigram(torch.nn.Module):
 
 
 def task(name: str, kind: str = "single", labels=("0", "1"), output: str = "classification") -> TaskSpec:
-    return TaskSpec(name, kind, output, labels, ("acc",), {})
+    return TaskSpec(name, kind, output, labels, ("acc",), {}, prompt=PROMPTS.get(name))  # the built-in prompt
 
 
 def split(s1, labels=None, s2=None, name="train", task_name="T") -> Split:
@@ -72,10 +74,10 @@ def test_default_prompts_cover_glue_and_match_the_labels() -> None:
     spec = load_benchmark(REPO / "config" / "benchmarks" / "synglue.yaml")
     for name in GLUE_TASKS:
         p = get_prompt(spec.tasks[name])
-        assert p is icl.DEFAULT_PROMPTS[name]
-    assert get_prompt(spec.tasks["AX"]) is icl.DEFAULT_PROMPTS["MNLI"]  # AX is predicted as MNLI
-    assert icl.DEFAULT_PROMPTS["RTE"].template == "{sentence1}\nquestion {sentence2} true or false?\nanswer"
-    assert icl.DEFAULT_PROMPTS["RTE"].verbalizer == {"entailment": "true", "not_entailment": "false"}
+        assert p is spec.tasks[name].prompt and p == PROMPTS[name]
+    assert get_prompt(spec.tasks["AX"]) == PROMPTS["MNLI"]  # AX is predicted as MNLI
+    assert PROMPTS["RTE"].template == "{sentence1}\nquestion {sentence2} true or false?\nanswer"
+    assert PROMPTS["RTE"].verbalizer == {"entailment": "true", "not_entailment": "false"}
 
 
 def test_a_callers_prompt_replaces_the_default() -> None:
@@ -205,7 +207,7 @@ def test_evaluate_predicts_the_rigged_answer() -> None:
 
 def test_stsb_expected_value_over_score_words() -> None:
     sp = WordTokenizer(split=())
-    t = TaskSpec("STS-B", "pair", "regression", None, ("pearson",), {})
+    t = TaskSpec("STS-B", "pair", "regression", None, ("pearson",), {}, prompt=PROMPTS["STS-B"])
     train = split(["a"], ["4.6"], s2=["b"], task_name="STS-B")
     dev = split(["c"], ["1.0"], s2=["d"], name="dev", task_name="STS-B")
     sp.encode("answer zero one two three four five")
@@ -213,8 +215,8 @@ def test_stsb_expected_value_over_score_words() -> None:
     pred = evaluate(rigged(sp, bonus), sp, t, train, dev, k=0, seed=0, n_ctx=64)
     w = np.exp(np.array(list(bonus.values())))  # every word is one piece: p(s) ∝ exp(logit)
     assert pred.dtype == np.float32 and pred[0] == pytest.approx(float(w @ np.arange(6) / w.sum()), rel=1e-5)
-    assert icl._label_word(icl.DEFAULT_PROMPTS["STS-B"], t, "4.6") == "five"  # demos: nearest word
-    assert icl._label_word(icl.DEFAULT_PROMPTS["STS-B"], t, "1.4") == "one"
+    assert icl._label_word(PROMPTS["STS-B"], t, "4.6") == "five"  # demos: nearest word
+    assert icl._label_word(PROMPTS["STS-B"], t, "1.4") == "one"
 
 
 # ------------------------------------------------------------------------------------------
@@ -235,7 +237,7 @@ def synglue_sp(tmp_path_factory):
 
 
 def test_default_prompts_encode_without_unk(synglue_sp) -> None:
-    for name, prompt in icl.DEFAULT_PROMPTS.items():
+    for name, prompt in PROMPTS.items():
         report = icl.check_encodable(synglue_sp, prompt)
         assert report["unk"] == [], name
         assert max(report["verbalizer_pieces"].values()) <= 6, name

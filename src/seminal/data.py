@@ -14,6 +14,14 @@ Rules, all as the official GLUE loaders read these files:
   (CoLA dev.tsv, diagnostic.tsv), and a trailing carriage return (CRLF files) is removed;
 - every row must have exactly `ncols` fields, every label must be one of the task's labels
   (regression: a finite number). Nothing is skipped: a bad row is an error naming file:line.
+
+A user's benchmark may also be written as (`format:` of the task, see seminal.benchmark):
+- csv: the same rules with commas (quoting `minimal` by default: RFC 4180 quotes);
+- columns by name: `columns: {sentence1: text, label: polarity}` read from the header line;
+- label_sentence, Kim 2014's preprocessed datasets (TREC, SST in his repository): one example a
+  line, `label sentence`, the label being the first word (e.g. `1 a great movie`);
+- one file per class (`files: {pos: rt-polarity.pos, neg: rt-polarity.neg}`, Kim's MR, CR,
+  Subj, MPQA): every line of a file is one example's text and has the file's label.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,16 +77,36 @@ def _decode(path: Path, encoding: str) -> str:
         raise SeminalError(f"not valid {encoding} text ({e.reason})", path) from e
 
 
-def _records(text: str, quoting: str, path: Path) -> list[tuple[int, list[str]]]:
+DELIMITERS = {"tsv": "\t", "csv": ","}
+LINES = "lines"  # one example's text a line: the files of a split given one file per class
+_LABEL = re.compile(r"[ \t]*(\S+)[ \t]*")  # `label sentence`: the first word, then spaces or tabs
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    lines = text.split("\n")
+    if lines[-1] == "":  # the final newline ends the last record; it does not start a new one
+        lines.pop()
+    return [(i, line.removesuffix("\r")) for i, line in enumerate(lines, start=1)]
+
+
+def _records(text: str, quoting: str, path: Path, fmt: str = "tsv") -> list[tuple[int, list[str]]]:
     """(1-based line, fields) for every record of the file, blank lines included (as [])."""
+    if fmt == LINES:
+        return [(i, [line] if line.strip() else []) for i, line in _lines(text)]
+    if fmt == "label_sentence":  # [label, sentence], or [label] if there is no sentence, [] if blank
+        out = []
+        for i, line in _lines(text):
+            m = _LABEL.match(line)
+            sentence = line[m.end():] if m else ""
+            out.append((i, [] if not m else [m[1], sentence] if sentence.strip() else [m[1]]))
+        return out
+    if fmt not in DELIMITERS:
+        raise SeminalError(f"unknown format {fmt!r} (use {sorted(DELIMITERS)}, 'label_sentence')", path)
+    delimiter = DELIMITERS[fmt]
     if quoting == "none":
-        lines = text.split("\n")
-        if lines[-1] == "":  # the final newline ends the last record; it does not start a new one
-            lines.pop()
-        return [(i, line.removesuffix("\r").split("\t") if line not in ("", "\r") else [])
-                for i, line in enumerate(lines, start=1)]
+        return [(i, line.split(delimiter) if line else []) for i, line in _lines(text)]
     if quoting == "minimal":
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t",
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                             quoting=csv.QUOTE_MINIMAL, strict=True)
         out, start = [], 1
         try:
@@ -85,14 +114,24 @@ def _records(text: str, quoting: str, path: Path) -> list[tuple[int, list[str]]]
                 out.append((start, fields))
                 start = reader.line_num + 1
         except csv.Error as e:
-            raise SeminalError(f"malformed quoted TSV ({e})", path, reader.line_num) from e
+            raise SeminalError(f"malformed quoted {fmt.upper()} ({e})", path, reader.line_num) from e
         return out
     raise SeminalError(f"unknown quoting {quoting!r} (use 'none' or 'minimal')", path)
 
 
-def read_rows(path: str | Path, ncols: int, header: bool, quoting: str = "none",
-              encoding: str = "utf-8-sig") -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
-    """Read a TSV file and check that every record (header included) has `ncols` fields.
+def _bad_row(fields: list[str], ncols: int, fmt: str) -> str:
+    if not fields:
+        return f"blank line, expected {ncols}" if fmt in DELIMITERS else "blank line, expected an example"
+    if fmt == "label_sentence":
+        return "expected `label sentence` (a label, a space, then the text), found a label alone"
+    name = {"tsv": "tab-separated", "csv": "comma-separated"}[fmt]
+    return f"{len(fields)} {name} columns, expected {ncols}"
+
+
+def read_rows(path: str | Path, ncols: int | None, header: bool, quoting: str = "none",
+              encoding: str = "utf-8-sig", fmt: str = "tsv") -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """Read a TSV (CSV, label_sentence, lines) file and check that every record (header included)
+    has `ncols` fields; ncols None: as many as the header has.
 
     Returns (header fields or None, [(line, fields), ...]). Raises SeminalError(path, line).
     """
@@ -100,11 +139,15 @@ def read_rows(path: str | Path, ncols: int, header: bool, quoting: str = "none",
     text = _decode(path, encoding)
     if text == "":
         raise SeminalError("empty file", path)
-    records = _records(text, quoting, path)
+    records = _records(text, quoting, path, fmt)
+    if ncols is None:
+        if not header:
+            raise SeminalError("the number of columns is unknown: give 'ncols' or a header", path)
+        ncols = len(records[0][1]) or 1
+    expected = {"label_sentence": 2, LINES: 1}.get(fmt, ncols)
     for line, fields in records:
-        if len(fields) != ncols:
-            what = "blank line" if not fields else f"{len(fields)} tab-separated columns"
-            raise SeminalError(f"{what}, expected {ncols}", path, line)
+        if len(fields) != expected:
+            raise SeminalError(_bad_row(fields, expected, fmt), path, line)
     head = records.pop(0)[1] if header else None
     if not records:
         raise SeminalError("no data rows" + (" after the header" if header else ""), path)
@@ -144,17 +187,46 @@ def _read_meta(path: Path, n: int, data_path: Path) -> tuple[list[int], list[str
     return distance, phenomenon
 
 
+def _column_numbers(columns: dict[str, int | str], head: list[str] | None, path: Path) -> dict[str, int]:
+    """Roles -> 0-based column numbers; a column given by name is looked up in the header."""
+    out = {}
+    for role, col in columns.items():
+        if isinstance(col, str):
+            if head is None or head.count(col) != 1:
+                found = "no header" if head is None else f"the header has {head}"
+                raise SeminalError(f"column {col!r} ({role}) must be named exactly once in the header; {found}",
+                                   path, 1)
+            col = head.index(col)
+        out[role] = col
+    return out
+
+
+def _read_per_class(task: TaskSpec, split: str, spec: SplitSpec, root: Path) -> Split:
+    """One file per class (Kim's MR: rt-polarity.pos/.neg): each line one example of that class,
+    the files read in the order the spec lists them; the index is the running row number."""
+    s1: list[str] = []
+    labels: list[str] = []
+    for label, file in (spec.files or {}).items():
+        _check_label(task, label, root / file, 1)  # the loader checked it; kept for hand-made specs
+        _, rows = read_rows(root / file, 1, False, encoding=task.encoding, fmt=LINES)
+        s1 += [f[0] for _, f in rows]
+        labels += [label] * len(rows)
+    return Split(task.name, split, [str(i) for i in range(len(s1))], s1, None, labels)
+
+
 def read_split(task: TaskSpec, split: str, root: str | Path) -> Split:
     """Read split `split` of `task`; file paths in the spec are relative to `root`."""
     if split not in task.splits:
         raise SeminalError(f"task {task.name} has no split {split!r} (has {sorted(task.splits)})")
     spec: SplitSpec = task.splits[split]
-    path = Path(root) / spec.file
-    cols = spec.columns
-    if "sentence1" not in cols or task.is_pair != ("sentence2" in cols):
+    if spec.files:
+        return _read_per_class(task, split, spec, Path(root))
+    path = Path(root) / str(spec.file)
+    if "sentence1" not in spec.columns or task.is_pair != ("sentence2" in spec.columns):
         need = "sentence1 and sentence2" if task.is_pair else "sentence1 and no sentence2"
         raise SeminalError(f"task {task.name} ({task.kind}) split {split}: columns need {need}", path)
-    _, rows = read_rows(path, spec.ncols, spec.header, task.quoting, task.encoding)
+    head, rows = read_rows(path, spec.ncols, spec.header, task.quoting, task.encoding, task.format)
+    cols = _column_numbers(spec.columns, head, path)
 
     s1 = [f[cols["sentence1"]] for _, f in rows]
     s2 = [f[cols["sentence2"]] for _, f in rows] if "sentence2" in cols else None

@@ -37,8 +37,10 @@ The paper's protocol and ours (§2.4 and Appendix G):
   metrics (Pearson, Spearman) are invariant to the scale and shift of the predictions, so any
   monotone use of the model's preference among the six words is scored fairly.
 
-Templates (`DEFAULT_PROMPTS`) follow the paper's style (RTE and CB, Appendix G) and, for tasks the
-paper does not have, lm-evaluation-harness's GLUE prompts written in that style. The embedded
+Templates and verbalizers are data: each task's `prompt` in its benchmark file
+(config/benchmarks/*.yaml, `seminal.benchmark.Prompt`); this module only renders and scores them.
+The built-in ones follow the paper's style (RTE and CB, Appendix G) and, for tasks the paper does
+not have, lm-evaluation-harness's GLUE prompts written in that style. The embedded
 benchmark's tokenizer (600 unigram pieces trained on the synglue corpus) cannot encode ':', digits
 or most capital letters ([UNK]), so the keywords are lowercase and without the colon
 ("question ...", "answer"), and the verbalizers are lowercase words that encode without [UNK] in
@@ -47,87 +49,42 @@ zero..five for STS-B. true, no, good and bad occur in the pretraining corpus; th
 not, so only the demonstrations can teach the model what they mean - as for GPT-3's smaller
 models, the zero-shot column is expected at chance. `check_encodable` lists any [UNK] and the
 piece counts for a given tokenizer; a caller's own prompt (`prompt=` mapping with `template` and
-`verbalizer`) replaces the default for a task.
+`verbalizer`) replaces the benchmark file's for a task.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from seminal.benchmark import TaskSpec
+from seminal.benchmark import Prompt, TaskSpec, check_prompt
 from seminal.data import Split
 from seminal.errors import SeminalError
 from seminal.tokenize import EOS, UNK
 
 FEW = "few"
 MAX_FEW = 10  # default number of demonstrations for k="few" (the paper's lower end; cut to what fits n_ctx)
-STSB_WORDS = ("zero", "one", "two", "three", "four", "five")
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """template: str.format() text with {sentence1} (and {sentence2} for pairs); "\\n" is a line
-    break; the template's last line is the answer prefix, the completion follows it after a space.
-    verbalizer: label string as in the task files -> the completion word(s)."""
-
-    template: str
-    verbalizer: dict[str, str] = field(default_factory=dict)
-
-
-_YES_NO = {"0": "no", "1": "yes"}
-_TRUE_FALSE = {"entailment": "true", "not_entailment": "false"}
-DEFAULT_PROMPTS: dict[str, Prompt] = {
-    # lm-evaluation-harness cola: "Does this sentence make sense?" yes / no
-    "CoLA": Prompt("{sentence1}\nquestion does this sentence make sense?\nanswer", _YES_NO),
-    # (not in GPT-3) harness sst2 asks "positive or negative?"; those words are 5-6 pieces never
-    # seen in pretraining, good / bad are corpus words of 2 pieces each
-    "SST-2": Prompt("{sentence1}\nquestion is this review good or bad?\nanswer", {"0": "bad", "1": "good"}),
-    "MRPC": Prompt("{sentence1}\n{sentence2}\nquestion do both sentences mean the same thing?\nanswer", _YES_NO),
-    "QQP": Prompt("{sentence1}\n{sentence2}\nquestion do both questions ask the same thing?\nanswer", _YES_NO),
-    # GPT-3 Appendix G, CB: "question: <hypothesis> true, false, or neither?" True / False / Neither
-    "MNLI": Prompt("{sentence1}\nquestion {sentence2} true, false or neither?\nanswer",
-                   {"entailment": "true", "contradiction": "false", "neutral": "neither"}),
-    "QNLI": Prompt("{sentence1}\n{sentence2}\nquestion does this sentence answer the question?\nanswer",
-                   {"entailment": "yes", "not_entailment": "no"}),
-    # GPT-3 Appendix G, RTE: "<premise>\nquestion: <hypothesis> True or False?\nanswer:" True / False
-    "RTE": Prompt("{sentence1}\nquestion {sentence2} true or false?\nanswer", _TRUE_FALSE),
-    "WNLI": Prompt("{sentence1}\nquestion {sentence2} true or false?\nanswer", {"1": "true", "0": "false"}),
-    # (not in GPT-3) expected value over the score words, see the module docstring
-    "STS-B": Prompt("{sentence1}\n{sentence2}\nquestion how similar are the two sentences, zero to five?\nanswer",
-                    {str(s): w for s, w in enumerate(STSB_WORDS)}),
-}
 
 
 def get_prompt(task: TaskSpec, prompt: Prompt | dict[str, Any] | None = None) -> Prompt:
-    """The caller's prompt (a Prompt or a {template, verbalizer} mapping) or the task's default
-    (AX: the prompt of the task it is predicted with, MNLI); checked against the task's labels."""
+    """The caller's prompt (a Prompt or a {template, verbalizer} mapping), checked against the
+    task's labels, or the task's own from its benchmark file (AX: MNLI's, checked on loading)."""
     if isinstance(prompt, dict):
         unknown = set(prompt) - {"template", "verbalizer"}
         if unknown:
             raise SeminalError(f"prompt for {task.name}: unknown key(s) {sorted(unknown)} (template, verbalizer)")
         prompt = Prompt(str(prompt["template"]), {str(k): str(v) for k, v in dict(prompt["verbalizer"]).items()})
-    if prompt is None:
-        prompt = DEFAULT_PROMPTS.get(task.name) or DEFAULT_PROMPTS.get(task.predict_with or "")
-        if prompt is None:
-            raise SeminalError(f"no default in-context prompt for task {task.name}: pass prompt=")
-    if "{sentence1}" not in prompt.template or (task.is_pair != ("{sentence2}" in prompt.template)):
-        raise SeminalError(f"prompt for {task.name} ({task.kind}) must use {{sentence1}}"
-                           + (" and {sentence2}" if task.is_pair else " and not {sentence2}"))
-    if task.is_regression:
-        try:
-            [float(k) for k in prompt.verbalizer]
-        except ValueError as e:
-            raise SeminalError(f"regression prompt for {task.name}: verbalizer keys must be scores") from e
-    elif set(prompt.verbalizer) != set(task.labels or ()):
-        raise SeminalError(f"prompt for {task.name}: verbalizer labels {sorted(prompt.verbalizer)} "
-                           f"!= task labels {sorted(task.labels or ())}")
-    return prompt
+    if prompt is not None:
+        return check_prompt(task, prompt)
+    if task.prompt is None:
+        raise SeminalError(f"no default in-context prompt for task {task.name}: give it a `prompt` "
+                           "(template, verbalizer) in its benchmark file")
+    return task.prompt
 
 
 def _lines(prompt: Prompt, s1: str, s2: str | None) -> list[str]:
