@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -236,14 +237,14 @@ def encode_task(task: TaskSpec, data_root: Path, spm_model: Path, out_dir: Path,
             sentences = [("s1", split.sentence1)]
             if task.is_pair:
                 if split.sentence2 is None:
-                    raise SeminalError(f"pair task {task.name} has no sentence2", data_root / split_spec.file)
+                    raise SeminalError(f"pair task {task.name} has no sentence2", data_root / split_spec.paths[0])
                 sentences.append(("s2", split.sentence2))
             for prefix, text in sentences:
                 ids, offsets = _flatten(sp.encode(list(text), out_type=int, num_threads=num_threads))
                 save_npy(tmp / f"{prefix}_ids.npy", ids)
                 save_npy(tmp / f"{prefix}_offsets.npy", offsets)
             if split.labels is not None:
-                save_npy(tmp / "labels.npy", label_ids(task, split.labels, data_root / split_spec.file))
+                save_npy(tmp / "labels.npy", label_ids(task, split.labels, data_root / split_spec.paths[0]))
 
 
 def encode_benchmark(spec: BenchmarkSpec, data_root: Path, spm_model: Path, out_dir: Path,
@@ -253,9 +254,32 @@ def encode_benchmark(spec: BenchmarkSpec, data_root: Path, spm_model: Path, out_
         encode_task(task, data_root, spm_model, Path(out_dir) / task.name, num_threads)
 
 
+# WikiText (Merity et al. 2016, "Pointer Sentinel Mixture Models") as distributed: one paragraph a
+# line, blank lines around headings and between sections, headings ` = Title = ` (an article) and
+# ` = = Section = = ` (deeper levels: more `=`), and `@-@`, `@,@`, `@.@` for a hyphen, comma or
+# point inside a word or number ("north @-@ eastern", "1 @,@ 000").
+WIKITEXT_HEADING = re.compile(r"^(=(?: =)*) (.+) \1$")  # on the stripped line; level = number of `=`
+WIKITEXT_AT = re.compile(r" @([-,.])@ ")
+
+
+def _wikitext_line(line: str) -> tuple[str, bool]:
+    """(text, is a heading) of one line of a WikiText file: a heading becomes its text."""
+    line = WIKITEXT_AT.sub(r"\1", line.strip())
+    m = WIKITEXT_HEADING.match(line)
+    return (m.group(2), True) if m else (line, False)
+
+
 def gather_corpus(files: list[Path], out: Path) -> int:
     """Join plain UTF-8 text files into one corpus file (a blank line between files: a document
-    break); returns the number of non-blank lines. Written atomically; bad UTF-8 names file:line."""
+    break); returns the number of non-blank lines. Written atomically; bad UTF-8 names file:line.
+
+    A file in the WikiText layout (its first non-blank line is an article heading ` = Title = `)
+    is read as such: each section becomes one document, its heading(s) as the first line(s) without
+    the `=` marks and then its paragraphs, one a line; the blank lines around headings are dropped
+    (in our corpus a blank line ends a document); `@-@`, `@,@`, `@.@` become `-`, `,`, `.` joined to
+    their neighbours. Sections, not articles: WikiText-2's 60 validation articles are too few for
+    BERT's held-out split (1%, cut at a document break) to hold the two documents NSP needs, and a
+    section is what the raw file itself sets apart with blank lines. Other files are copied as is."""
     n = 0
     with atomic_open(Path(out), "w") as g:
         for k, path in enumerate(files):
@@ -266,13 +290,29 @@ def gather_corpus(files: list[Path], out: Path) -> int:
             with f:
                 if k:
                     g.write("\n")
+                wikitext: bool | None = None  # decided by the file's first non-blank line
+                written = 0  # non-blank lines written from this file
+                in_text = False  # a WikiText paragraph written since the last heading
                 for line_no, raw in enumerate(f, 1):
                     try:
                         line = raw.decode("utf-8").rstrip()
                     except UnicodeDecodeError as e:
                         raise SeminalError("not UTF-8 text", path, line_no) from e
+                    if wikitext is None:
+                        if not line.strip():
+                            continue  # leading blank lines break no document
+                        m = WIKITEXT_HEADING.match(line.strip())
+                        wikitext = bool(m) and m.group(1) == "="
+                    if wikitext:
+                        if not line.strip():
+                            continue
+                        line, heading = _wikitext_line(line)
+                        if heading and in_text:  # a new section: a document break
+                            g.write("\n")
+                        in_text = not heading
                     g.write(line + "\n")
-                    n += bool(line)
+                    written += bool(line)
+                n += written
     if n == 0:
         raise SeminalError("the corpus is empty", files[0] if files else out)
     return n

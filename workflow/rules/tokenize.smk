@@ -7,7 +7,8 @@ rule train_tokenizer:
     output:
         f"{DATA}/tokenizer/spm.model",
     params:
-        vocab_size=config["tokenizer"]["vocab_size"],
+        # synglue's generated corpus has ~1k word types; real text (any other benchmark) needs word-sized pieces
+        vocab_size=config["tokenizer"]["vocab_size" if BENCH == "synglue" else "text_vocab_size"],
     log:
         f"{LOGS}/train_tokenizer.log",
     benchmark:
