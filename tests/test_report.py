@@ -7,6 +7,7 @@ import io
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from seminal.benchmark import BenchmarkSpec, load_benchmark
@@ -224,3 +225,114 @@ def test_plots_write_pngs(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("**/*.tmp"))  # atomic writes leave nothing behind
     with pytest.raises(SeminalError, match="class ids"):
         plot_confusion([0, 3], [0, 1], ["a", "b"], tmp_path / "bad.png")
+
+
+# ---------------------------------------------------------------------------------------------
+# spread (bootstrap intervals, degenerate runs) and cost, from real run folders
+
+
+SPREAD_SPEC = """
+name: toy
+tasks:
+  CoLA:
+    kind: single
+    labels: ["0", "1"]
+    metrics: [mcc]
+    splits:
+      train: {file: CoLA/train.tsv, header: false, ncols: 2, columns: {label: 0, sentence1: 1}}
+      dev: {file: CoLA/dev.tsv, header: false, ncols: 2, columns: {label: 0, sentence1: 1}}
+"""
+
+
+def _spread_run(runs: Path, spec: BenchmarkSpec, data: Path, model: str, seed: int, preds, cost: dict) -> dict:
+    from seminal.data import read_split
+    from seminal.evaluate import evaluate, write_predictions
+
+    task = spec.task("CoLA")
+    split = read_split(task, "dev", data)
+    out = runs / model / "CoLA" / f"seed{seed}"
+    write_predictions(out / "predictions" / "CoLA.dev.tsv", task, split, np.asarray(preds, dtype=np.int64))
+    rec = {"benchmark": "toy", "model": model, "paper": "p", "task": "CoLA", "seed": seed, "params": 10,
+           "eval": {"CoLA": {"dev": evaluate(task, split, np.asarray(preds, dtype=np.int64))}}}
+    write_json(out / "metrics.json", rec)
+    write_json(out / "cost.json", cost)
+    return rec
+
+
+@pytest.fixture
+def spread_runs(tmp_path: Path) -> tuple[BenchmarkSpec, Path, Path]:
+    (tmp_path / "toy.yaml").write_text(SPREAD_SPEC)
+    spec = load_benchmark(tmp_path / "toy.yaml")
+    y = np.random.default_rng(0).integers(0, 2, 300)
+    (tmp_path / "data/CoLA").mkdir(parents=True)
+    (tmp_path / "data/CoLA/dev.tsv").write_text("".join(f"{v}\ts {i}\n" for i, v in enumerate(y)))
+    runs = tmp_path / "runs"
+    flip = np.random.default_rng(1).random((2, 300)) < 0.2
+    for s in range(2):
+        _spread_run(runs, spec, tmp_path / "data", "good", s, np.where(flip[s], 1 - y, y),
+                    {"cpu_seconds": 30.0, "train_seconds": 40.0, "train_tokens": 1000, "train_flops": 6e6})
+        _spread_run(runs, spec, tmp_path / "data", "const", s, np.ones(300) if s == 0 else y, {"cpu_seconds": 3.0})
+    return spec, tmp_path / "data", runs
+
+
+def test_spread_intervals_and_degenerate_runs(spread_runs) -> None:
+    from seminal.report import add_spread, to_ci_markdown, to_csv, to_markdown
+
+    spec, data, runs = spread_runs
+    records = collect(runs)
+    table = build_table(records, spec)
+    spread = add_spread(table, records, runs, spec, data, n_resamples=300)
+    good = table.rows[1]
+    assert good.model == "good"
+    lo, hi = spread.ci[("good", "CoLA.dev.mcc")]
+    assert lo < good.cells["CoLA.dev.mcc"].mean < hi and hi - lo < 0.25
+    assert spread.ci[("good", "glue_avg")] == pytest.approx((lo, hi))  # one task: the GLUE score is its MCC
+    # seed 0 of 'const' always says "1": flagged (MCC 0 by construction), seed 1 is the gold itself
+    assert spread.degenerate == {("const", "CoLA.dev"): ((0, "1"),)}
+    md = to_markdown(table)
+    assert "| 50.0 ± 70.7 † |" in md and "- const: CoLA (1, seed 0)" in md and "never re-rolled" in md
+    ci = to_ci_markdown(table)
+    assert f"| good | {good.cells['CoLA.dev.mcc'].mean * 100:.1f} [{lo * 100:.1f}, {hi * 100:.1f}] |" in ci
+    row = {r["model"]: r for r in csv.DictReader(io.StringIO(to_csv(table)))}
+    assert (row["const"]["CoLA.dev.mcc.degenerate"], row["good"]["CoLA.dev.mcc.degenerate"]) == ("1", "0")
+    assert float(row["good"]["CoLA.dev.mcc.ci_lo"]) == pytest.approx(lo * 100, abs=1e-4)
+    assert (row["good"]["train_tokens"], row["good"]["train_flops"]) == ("2000", "1.2e+07")
+    assert row["const"]["train_tokens"] == ""  # not recorded by every run: left blank, not summed partially
+    # same inputs and seed: the same intervals
+    again = build_table(records, spec)
+    assert add_spread(again, records, runs, spec, data, n_resamples=300).ci == spread.ci
+
+
+def test_spread_refuses_predictions_that_disagree_with_metrics(spread_runs) -> None:
+    from seminal.report import add_spread
+
+    spec, data, runs = spread_runs
+    path = runs / "good/CoLA/seed1/predictions/CoLA.dev.tsv"
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1][:-1] + ("0" if lines[1].endswith("1") else "1")
+    path.write_text("\n".join(lines) + "\n")
+    records = collect(runs)
+    with pytest.raises(SeminalError, match="from the predictions but"):
+        add_spread(build_table(records, spec), records, runs, spec, data, n_resamples=10)
+
+
+def test_cost_rows_sum_runs_and_estimate_pretraining_flops(spread_runs, tmp_path: Path) -> None:
+    from seminal.report import cost_rows, to_cost_csv
+
+    spec, _, runs = spread_runs
+    records = collect(runs)
+    pre = tmp_path / "pretrain"
+    write_json(pre / "bert/metrics.json", {"params": 1000, "tokens": 500})
+    write_json(pre / "bert/cost.json", {"cpu_seconds": 5.0, "train_seconds": 6.0})
+    write_json(pre / "word2vec/metrics.json", {"pairs_total": 100, "vocab_size": 50, "trained_ids": 40,
+                                               "config": {"dim": 8, "negative": 5}, "cpu_seconds": 2.0,
+                                               "seconds": 3.0})
+    rows = {r["row"]: r for r in cost_rows(build_table(records, spec), records, [pre / "bert", pre / "word2vec"])}
+    assert rows["good"]["train_tokens"] == 2000 and rows["good"]["cpu_seconds"] == 60.0
+    assert rows["good"]["tokens_per_cpu_second"] == pytest.approx(2000 / 60)
+    assert rows["const"]["train_flops"] is None
+    assert rows["pretrain/bert"]["train_flops"] == 6 * 1000 * 500  # C = 6 N D
+    assert rows["pretrain/word2vec"]["train_flops"] == 6 * 8 * (1 + 5) * 100  # per pair: 6 d (1 + negatives)
+    assert rows["pretrain/word2vec"]["params_min"] == 2 * 50 * 8
+    text = to_cost_csv(list(rows.values()))
+    assert text.splitlines()[0].startswith("row,kind,runs,params_min") and "pretrain/bert,pretrain,1" in text

@@ -15,7 +15,7 @@ from seminal.errors import SeminalError
 from seminal.models.kim_cnn import KimCNNConfig, build
 from seminal.io import save_npy
 from seminal.tokenize import EncodedSplit, load_encoded
-from seminal.train import FitResult, TrainConfig, epoch_batches, fit, lr_factor, predict, seed_everything
+from seminal.train import FitResult, TrainConfig, epoch_batches, fit, lr_factor, predict, seed_everything, train_flops
 
 torch.set_num_threads(1)
 CLS = TaskSpec("T", "single", "classification", ("no", "yes"), ("acc",), {})
@@ -195,3 +195,15 @@ def test_lr_schedules() -> None:
     assert f("inverse_sqrt", 15, 4) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="schedule"):
         TrainConfig(schedule="step")
+
+
+def test_tokens_seen_and_the_flops_estimate(tmp_path: Path) -> None:
+    """Every epoch sees every sentence once, truncated to max_len; C = tokens x (6 x trained + 2 x
+    frozen weights), embedding tables left out: by hand for the Kim CNN of these tests."""
+    r, _, _ = run(tmp_path, replace(CFG, max_epochs=2, max_len=5))
+    assert r.tokens == 2 * sum(min(len(TRAIN.sentence(i, 1)), 5) for i in range(len(TRAIN)))
+    model = build(MODEL, CLS)
+    weights = (6 * 8 * 2 + 6) + (6 * 8 * 3 + 6) + (2 * 12 + 2)  # convs (width 2, 3) and output layer; not 30 x 8
+    assert train_flops(model, 100) == 100 * 6 * weights
+    model.convs[1].requires_grad_(False)
+    assert train_flops(model, 100) == 100 * (6 * (weights - 150) + 2 * 150)

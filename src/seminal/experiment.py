@@ -94,7 +94,7 @@ def _fit_predict_sklearn(entry: ModelEntry, cfg: Any, task: TaskSpec, data: Path
     """scikit-learn baselines are deterministic: the seed does not enter (its seeds agree)."""
     train = read_split(task, "train", data)
     model = entry.build(cfg, task)
-    y = label_ids(task, train.labels, data / task.splits["train"].file)
+    y = label_ids(task, train.labels, data / task.splits["train"].paths[0])
     model.fit(train.sentence1, train.sentence2, y)
     preds = {(t.name, s): model.predict(split.sentence1, split.sentence2) for t, s, split in targets}
     return preds, model
@@ -146,7 +146,7 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
               "model_config": dataclasses.asdict(cfg), "data_hash": data_hash, "git_commit": commit}
 
     t0, c0 = time.perf_counter(), time.process_time()
-    history, best_epoch = [], None
+    history, best_epoch, work = [], None, {}
     with tracking.child_run(spec.name, parent_id, f"{task.name}/seed{seed}", params, tags) as tracker:
         if entry.kind == "sklearn":
             preds, model = _fit_predict_sklearn(entry, cfg, task, data, targets)
@@ -154,7 +154,7 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
             import torch  # imported here: the scikit-learn baselines never pay for it
 
             from seminal.tokenize import load_tokenizer
-            from seminal.train import TrainConfig
+            from seminal.train import TrainConfig, train_flops
 
             torch.set_num_threads(threads)
 
@@ -165,6 +165,7 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
             preds, model, result = _fit_predict_torch(entry, cfg, train_cfg, task, encoded, targets, dev,
                                                       seed, checkpoints, tracker)
             history, best_epoch = result.history, result.best_epoch
+            work = {"train_tokens": result.tokens, "train_flops": train_flops(model, result.tokens)}
         train_seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
 
         record: dict[str, Any] = {
@@ -195,7 +196,7 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
         # Wall and CPU time vary run to run: they go to cost.json, so that metrics.json is the same
         # bytes for the same config, data and seed (tests/workflow checks it).
         write_json(out / "cost.json", {"train_seconds": round(train_seconds, 3), "cpu_seconds": round(cpu_seconds, 3),
-                                       "threads": threads})
+                                       "threads": threads} | work)
         write_json(out / "metrics.json", record)
         tracker.log_artifact(out / "metrics.json")
         for f in sorted((out / "predictions").glob("*.tsv")):
@@ -247,6 +248,10 @@ def pretrain_run(config_path: Path, corpus_ids: Path, spm: Path, benchmark_name:
     params = {"config_file": str(config_path), "model": raw["model"], "seed": seed,
               "model_config": dataclasses.asdict(cfg), "pretrain": dataclasses.asdict(pcfg),
               "data_hash": data_hash, "git_commit": commit}
+    if pretrain.init_distributed() > 0:  # torchrun: a data-parallel worker; rank 0 alone tracks and writes
+        pretrain.pretrain(model, lambda ids, b, rng: make_batch(ids, cfg, b, rng), train_ids, valid_ids, pcfg, seed,
+                          checkpoints)
+        return {}
     n_params = int(model.num_parameters())
     print(f"pretraining {name}: {n_params:,} parameters, {pcfg.max_steps} steps of {pcfg.batch_size}; "
           f"corpus {len(train_ids):,} train / {len(valid_ids):,} held-out ids", file=sys.stderr)

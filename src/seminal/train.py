@@ -98,6 +98,7 @@ class FitResult:
     stopped_early: bool
     train_seconds: float  # wall time, summed over resumed sessions
     cpu_seconds: float  # process CPU time (all threads), summed over resumed sessions
+    tokens: int = 0  # training tokens seen (non-pad, after max_len), all epochs: the D of `train_flops`
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,7 +370,19 @@ def fit(model: nn.Module, task: TaskSpec, train: EncodedSplit, dev: EncodedSplit
     return FitResult(history=list(st["history"]), best_epoch=st["best_epoch"],
                      best_score=st["best_score"], steps=st["step"], stopped_early=st["stopped"],
                      train_seconds=sec0 + time.perf_counter() - wall0,
-                     cpu_seconds=cpusec0 + time.process_time() - cpu0)
+                     cpu_seconds=cpusec0 + time.process_time() - cpu0,
+                     tokens=st["epoch"] * int(lengths.sum()))  # every epoch sees every example once
+
+
+def train_flops(model: nn.Module, tokens: int) -> float:
+    """Estimated training FLOPs, C = 6 N D (Kaplan et al. 2020, §2.1): a weight costs 2 FLOPs per
+    token forward and 4 backward. N counts weights that multiply: embedding tables are lookups
+    (left out, as Kaplan's non-embedding N); frozen weights cost 2 (forward only — in our models
+    nothing trainable lies below them, so no gradient flows through). Left out as small at our
+    sizes: attention's n_ctx term, and heads applied once per sentence counted as once per token."""
+    embedding = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
+    weights = [p for p in model.parameters() if id(p) not in embedding]
+    return float(tokens) * sum((6 if p.requires_grad else 2) * p.numel() for p in weights)
 
 
 def _check_resumable(saved: dict[str, Any], now: dict[str, Any], path: Path) -> None:
