@@ -23,9 +23,12 @@ if BENCH == "glue":
 
 
 include: "workflow/rules/data.smk"
+include: "workflow/rules/cv.smk"
 include: "workflow/rules/tokenize.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/longlag.smk"
+include: "workflow/rules/translation.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -33,4 +36,5 @@ rule all:
     input:
         table_files(),
         submission_files(),
+        experiment_files(),
     default_target: True

@@ -71,6 +71,18 @@ def cmd_gather_corpus(a: argparse.Namespace) -> None:
 
 
 @command
+def cmd_cv_folds(a: argparse.Namespace) -> None:
+    from seminal.benchmark import load_benchmark
+    from seminal.cv import write_folds
+
+    spec = load_benchmark(a.benchmark)
+    names = a.tasks or [t for t, s in spec.tasks.items() if s.cv is not None]
+    for name in names:
+        paths = write_folds(spec.task(name), a.data)
+        print(f"{name}: {spec.task(name).cv.folds} folds, {len(paths)} files under {a.data}", file=sys.stderr)
+
+
+@command
 def cmd_data_version(a: argparse.Namespace) -> None:
     from seminal.io import write_json
     from seminal.provenance import dvc_hash
@@ -129,15 +141,61 @@ def cmd_icl(a: argparse.Namespace) -> None:
 @command
 def cmd_table(a: argparse.Namespace) -> None:
     from seminal.benchmark import load_benchmark
+    from seminal.io import write_text
     from seminal.report import build_table, collect, plot_by_distance, write_table
 
+    if a.ci_out and not a.data:
+        raise SeminalError("--ci-out needs --data (the gold labels the intervals resample)")
     spec = load_benchmark(a.benchmark)
     records = [r for r in collect(a.runs) if not a.models or r["model"] in a.models]
     if not records:
         raise SeminalError("no metrics.json found", a.runs)
-    write_table(build_table(records, spec), a.out)
+    table = build_table(records, spec)
+    if a.data:  # intervals and degenerate runs need the predictions and the gold labels
+        from seminal.report import add_spread, to_ci_markdown
+
+        add_spread(table, records, a.runs, spec, a.data, n_resamples=a.resamples, seed=a.seed)
+        if a.ci_out:
+            write_text(a.ci_out, to_ci_markdown(table))
+    write_table(table, a.out)
+    if a.cost_out:
+        from seminal.report import cost_rows, to_cost_csv
+
+        write_text(a.cost_out, to_cost_csv(cost_rows(table, records, [Path(p).parent for p in a.pretrain])))
+    if a.paper_out:
+        from seminal.reported import load_reported, paper_markdown
+
+        write_text(a.paper_out, paper_markdown(records, load_reported(a.papers), spec.name))
     plot_by_distance(records, a.plots / "by_distance.png")
     print(a.out.with_suffix(".md").read_text(encoding="utf-8"))
+
+
+@command
+def cmd_claims(a: argparse.Namespace) -> None:
+    import shutil
+
+    from seminal.benchmark import load_benchmark
+    from seminal.claims import build_claims, to_markdown, track, write_claims
+    from seminal.io import atomic_path, read_json
+    from seminal.report import collect, plot_fewshot, plot_learning_curves
+
+    for extra in a.extra_plots:
+        if not extra.is_file():
+            raise SeminalError("plot not found (an enabled experiment's summary rule should have made it)", extra)
+    spec = load_benchmark(a.benchmark)
+    result = build_claims(a.runs, spec, a.data, longlag=a.longlag, translation=a.translation, root=Path.cwd(),
+                          n_resamples=a.resamples, seed=a.seed, models=a.models)
+    write_claims(result, a.out, a.json)
+    plots = [a.plots / "fewshot.png", a.plots / "learning_curves.png"]
+    plot_fewshot(result.fewshot, plots[0])
+    plot_learning_curves([r for r in collect(a.runs) if not a.models or r["model"] in a.models], plots[1])
+    for extra in a.extra_plots:  # the experiments' plots, copied beside ours for the report
+        with atomic_path(a.plots / extra.name) as tmp:
+            shutil.copyfile(extra, tmp)
+        plots.append(a.plots / extra.name)
+    if a.data_version:
+        track(result, read_json(a.data_version)["data_hash"], [a.out, a.json, *plots])
+    print(to_markdown(result))
 
 
 @command
@@ -164,6 +222,18 @@ def cmd_compare(a: argparse.Namespace) -> None:
 
 
 @command
+def cmd_times(a: argparse.Namespace) -> None:
+    from seminal.io import write_text
+    from seminal.times import read_jobs, report
+
+    folder = a.folder if a.folder else Path("logs") / a.benchmark / "benchmarks"
+    text = report(read_jobs(folder), f"Job times from {folder} (Snakemake `benchmark:`; seconds summed over jobs)")
+    print(text, end="")
+    if a.out:
+        write_text(a.out, text)
+
+
+@command
 def cmd_submission(a: argparse.Namespace) -> None:
     import zipfile
 
@@ -176,6 +246,64 @@ def cmd_submission(a: argparse.Namespace) -> None:
         for f in files:  # fixed timestamps: same predictions, same bytes
             info = zipfile.ZipInfo(f.name, date_time=(1980, 1, 1, 0, 0, 0))
             z.writestr(info, f.read_bytes(), zipfile.ZIP_DEFLATED)
+
+
+@command
+def cmd_glue_submission(a: argparse.Namespace) -> None:
+    from seminal.benchmark import load_benchmark
+    from seminal.io import write_json
+    from seminal.submission import submit
+
+    record = submit(load_benchmark(a.benchmark), a.data, a.runs, a.models, a.tasks, a.seed, a.model, a.out)
+    write_json(a.record, record)
+    print(f"{a.out}: {record['model']} ({a.model}; mean dev score {record['mean_dev_score']:.4f}), "
+          f"{', '.join(record['files'])}", file=sys.stderr)
+
+
+@command
+def cmd_bench(a: argparse.Namespace) -> None:
+    from seminal.bench import bench
+
+    bench(a.families, steps=a.steps, warmup=a.warmup, threads=a.threads, device=a.device, clock=a.clock, out=a.out,
+          profile=a.profile, compile_models=a.compile, mlflow=a.mlflow, corpus=a.corpus)
+
+
+@command
+def cmd_translate(a: argparse.Namespace) -> None:
+    import json
+
+    import yaml
+
+    from seminal.seq2seq import make_spec, run, summarize
+
+    if a.action == "summary":
+        summary = summarize(a.runs, a.out, a.plot)
+        for r in summary["runs"]:
+            print(f"{r['model']} seed {r['seed']}: dev BLEU {r['bleu']:.2f}, {r['train_flops']:.3g} FLOPs, "
+                  f"{r['train_seconds']:.1f} CPU-s, {r['tokens_per_second']:,.0f} tokens/s", file=sys.stderr)
+        return
+    try:  # JSON first: PyYAML reads JSON's 1e-09 as a string (YAML 1.1 floats need a dot)
+        raw = json.loads(a.spec)
+    except json.JSONDecodeError:
+        try:
+            raw = yaml.safe_load(a.spec)
+        except yaml.YAMLError as e:
+            raise SeminalError(f"--spec is not JSON or YAML: {e}".splitlines()[0]) from e
+    if not isinstance(raw, dict):
+        raise SeminalError("--spec must be a mapping {arch, model_config, train, corpus}")
+    run(make_spec({**raw, "name": a.model}), a.seeds, a.out, threads=a.threads)
+
+
+@command
+def cmd_longlag(a: argparse.Namespace) -> None:
+    from seminal import longlag
+
+    if a.action == "summary":
+        summary = longlag.write_summary(a.runs, a.out, a.plot)
+        for (exp, cell, T), (k, n) in sorted(longlag.success_rates(summary["runs"]).items()):
+            print(f"{exp} T={T} {cell}: {k}/{n} trials successful", file=sys.stderr)
+        return
+    longlag.run(a.experiment, a.cell, a.T, a.seeds, longlag.load_config(a.config), a.out, threads=a.threads)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,6 +366,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("files", type=P, nargs="+")
     s.add_argument("--out", type=P, required=True)
 
+    s = sub.add_parser("cv-folds", help="write the k-fold cross-validation splits of the tasks with 'cv'")
+    s.add_argument("--benchmark", type=P, required=True)
+    s.add_argument("--data", type=P, required=True, help="the benchmark's data folder (writes cv/<Task>/ in it)")
+    s.add_argument("--tasks", nargs="*", help="cross-validated tasks (default: all of them)")
+
     s = sub.add_parser("data-version", help="write the DVC hash of a data folder")
     s.add_argument("--data", type=P, required=True)
     s.add_argument("--out", type=P, required=True)
@@ -274,6 +407,29 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--models", nargs="*", default=[])
     s.add_argument("--out", type=P, required=True, help="path prefix: writes .md, .csv, .tex")
     s.add_argument("--plots", type=P, required=True)
+    s.add_argument("--data", type=P, help="the benchmark's data folder: bootstrap intervals, degenerate runs")
+    s.add_argument("--ci-out", type=P, help="write the table with 95%% intervals here (table_ci.md)")
+    s.add_argument("--cost-out", type=P, help="write parameters, tokens, FLOPs, CPU seconds here (cost.csv)")
+    s.add_argument("--pretrain", type=P, nargs="*", default=[], help="pretraining artifacts: their cost rows")
+    s.add_argument("--paper-out", type=P, help="write our scores beside the papers' (paper.md) here")
+    s.add_argument("--papers", type=P, default=P("papers"), help="the papers/ folder (reported.yaml files)")
+    s.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+    s.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+
+    s = sub.add_parser("claims", help="test the papers' claims on the runs: claims.md, claims.json, plots")
+    s.add_argument("--benchmark", type=P, required=True)
+    s.add_argument("--runs", type=P, required=True)
+    s.add_argument("--data", type=P, required=True, help="the benchmark's data folder (dev gold labels)")
+    s.add_argument("--models", nargs="*", default=[], help="only these table rows (default: every run)")
+    s.add_argument("--out", type=P, required=True, help="claims.md")
+    s.add_argument("--json", type=P, required=True, help="claims.json")
+    s.add_argument("--plots", type=P, required=True, help="folder: fewshot.png, learning_curves.png")
+    s.add_argument("--longlag", type=P, help="results/experiments/longlag/summary.json (absent: 'not run')")
+    s.add_argument("--translation", type=P, help="results/experiments/translation/summary.json")
+    s.add_argument("--extra-plots", type=P, nargs="*", default=[], help="plots to copy into --plots")
+    s.add_argument("--data-version", type=P, help="data_version.json: log a 'claims' MLflow run")
+    s.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+    s.add_argument("--seed", type=int, default=0, help="bootstrap seed")
 
     s = sub.add_parser("show", help="print the results table")
     s.add_argument("--benchmark", default="synglue", help="reads results/<benchmark>/table.md")
@@ -286,10 +442,66 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run_a", type=P)
     s.add_argument("run_b", type=P)
 
+    s = sub.add_parser("times", help="job times per rule and per model, from Snakemake's benchmark files")
+    s.add_argument("folder", type=P, nargs="?", help="benchmark folder (default: logs/<benchmark>/benchmarks)")
+    s.add_argument("--benchmark", default="synglue")
+    s.add_argument("--out", type=P, help="also write the tables (markdown) here")
+
     s = sub.add_parser("submission", help="zip a model's GLUE submission files")
     s.add_argument("--runs", type=P, required=True, help="results/<benchmark>/runs/<model>")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", type=P, required=True)
+
+    s = sub.add_parser("glue-submission", help="the leaderboard zip: one model's test predictions, every task run")
+    for name in ["benchmark", "data", "runs", "out"]:
+        s.add_argument(f"--{name}", type=P, required=True)
+    s.add_argument("--record", type=P, required=True, help="JSON: the model chosen, its dev scores, the files")
+    s.add_argument("--models", nargs="+", required=True, help="the candidates (trained models)")
+    s.add_argument("--tasks", nargs="+", required=True, help="the tasks that ran")
+    s.add_argument("--model", default="best", help="a model name, or 'best' (highest mean dev score)")
+    s.add_argument("--seed", type=int, default=0)
+
+    families = ["bert", "gpt", "transformer", "lstm", "kim_cnn"]  # seminal.bench.FAMILIES (not imported: torch)
+    s = sub.add_parser("bench", help="training speed (tokens/s, MFU, memory) of each model family vs a reference")
+    s.add_argument("--families", nargs="*", choices=families, default=families, help="(none: only --profile, --mlflow)")
+    s.add_argument("--steps", type=int, default=6, help="timed rounds (one step of each implementation)")
+    s.add_argument("--warmup", type=int, default=2, help="untimed steps first (the memory is measured there)")
+    s.add_argument("--threads", type=int, default=1, help="torch threads")
+    s.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (cuda: bf16 autocast, TF32)")
+    s.add_argument("--clock", choices=["cpu", "wall"], help="default: cpu (process time) with 1 thread, else wall")
+    s.add_argument("--profile", nargs="*", default=[], choices=families, help="print torch.profiler's top ops")
+    s.add_argument("--compile", action="store_true", help="torch.compile both implementations")
+    s.add_argument("--mlflow", action="store_true", help="measure MLflow logging's share of a pretraining step")
+    s.add_argument("--corpus", type=P, help="an encoded corpus ids.npy (default: a synthetic one)")
+    s.add_argument("--out", type=P, help="write the figures as JSON here")
+
+    s = sub.add_parser("translate", help="synthetic translation (Vaswani 2017's task): train a model, or summarise runs")
+    act = s.add_subparsers(dest="action", required=True, metavar="ACTION")
+    t = act.add_parser("run", help="train and evaluate one model, one run per seed (out/seed<s>/)")
+    t.add_argument("--model", required=True, help="the run's name (e.g. transformer, lstm_attention)")
+    t.add_argument("--spec", required=True, help="YAML/JSON mapping: arch, model_config, train, corpus")
+    t.add_argument("--seeds", type=int, nargs="+", required=True)
+    t.add_argument("--out", type=P, required=True, help="the model's folder: writes seed<s>/ in it")
+    t.add_argument("--threads", type=int, default=1)
+    t = act.add_parser("summary", help="summary.json and the BLEU-vs-cost plot of finished runs")
+    t.add_argument("--runs", type=P, nargs="+", required=True, help="run folders (<model>/seed<s>)")
+    t.add_argument("--out", type=P, required=True, help="summary.json to write")
+    t.add_argument("--plot", type=P, required=True, help="PNG to write (dev BLEU vs FLOPs and CPU seconds)")
+
+    s = sub.add_parser("longlag", help="Hochreiter & Schmidhuber 1997's long-lag experiments: run trials, or summarise")
+    act = s.add_subparsers(dest="action", required=True, metavar="ACTION")
+    t = act.add_parser("run", help="every (T, seed) trial of one (experiment, cell): out/T<T>/seed<s>/")
+    t.add_argument("--experiment", required=True, choices=["adding", "reber", "temporal_order"])
+    t.add_argument("--cell", required=True, choices=["lstm1997", "lstm", "gru", "rnn"])
+    t.add_argument("--T", type=int, nargs="+", required=True, help="sequence lengths (reber: minimal string length)")
+    t.add_argument("--seeds", type=int, nargs="+", required=True)
+    t.add_argument("--config", help="YAML/JSON mapping of seminal.longlag.LongLagConfig fields")
+    t.add_argument("--out", type=P, required=True, help="the (experiment, cell) folder")
+    t.add_argument("--threads", type=int, default=1)
+    t = act.add_parser("summary", help="summary.json and the success-rate-vs-T plot of finished jobs")
+    t.add_argument("--runs", type=P, nargs="+", required=True, help="job folders (<experiment>/<cell>)")
+    t.add_argument("--out", type=P, required=True, help="summary.json to write")
+    t.add_argument("--plot", type=P, required=True, help="PNG to write")
     return p
 
 

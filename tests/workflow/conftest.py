@@ -44,6 +44,12 @@ def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def make_repo_copy(tmp_path_factory: pytest.TempPathFactory):
+    """`make_repo_copy(name)`: another copy of the repository, with its own results and MLflow store."""
+    return lambda name: copy_repo(tmp_path_factory.mktemp(name) / "repo")
+
+
+@pytest.fixture(scope="session")
 def sh():
     """`sh(args, cwd, check=True, timeout=…)`: run a command with the venv's tools first on PATH."""
     return run
@@ -55,3 +61,9 @@ def ran(sh, repo_copy: Path) -> Path:
     sh(["snakemake", "--profile", "profiles/ci"], repo_copy, timeout=1800)
     sh(["snakemake", "--profile", "profiles/ci", "--report", "results/synglue/report.html"], repo_copy)
     return repo_copy
+
+
+@pytest.fixture
+def own_repo_copy(tmp_path: Path) -> Path:
+    """A copy of the repository for this test alone (a run that must not touch the session's copy)."""
+    return copy_repo(tmp_path / "repo")

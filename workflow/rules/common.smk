@@ -42,7 +42,7 @@ def _data_tasks():
     that lacks some (reported, then left out: the table shows them as not run)."""
     glue_dir = config.get("glue_dir")
     if BENCH != "glue" or not glue_dir:
-        return list(SPEC.tasks)
+        return [t for t, s in SPEC.tasks.items() if s.cv is None]  # a cross-validated task runs as its folds
     if not Path(glue_dir).is_dir():
         raise WorkflowError(f"{glue_dir}: GLUE folder not found (config 'glue_dir')")
     try:
@@ -58,6 +58,7 @@ def _data_tasks():
 DATA_TASKS = _data_tasks()
 _trainable = [t for t in SPEC.trainable_tasks if t in DATA_TASKS]
 TASKS = _trainable if config["tasks"] == "all" else list(config["tasks"])
+TASKS = [f for t in TASKS for f in (SPEC.folds(t) if t in SPEC.tasks else [t])]  # MR -> MR.fold1 .. MR.fold<k>
 for _t in TASKS:
     if _t not in _trainable:
         raise WorkflowError(
@@ -65,7 +66,8 @@ for _t in TASKS:
             f"(known: {', '.join(_trainable)})"
         )
 SEEDS = list(range(config["seeds"]))
-CORPUS_FILES = list(config.get("corpus") or [])
+_corpus = config.get("corpus") or []
+CORPUS_FILES = [_corpus] if isinstance(_corpus, str) else list(_corpus)  # corpus=FILE or corpus='[F1,F2]'
 if BENCH != "synglue" and not CORPUS_FILES:
     raise WorkflowError(f"benchmark {BENCH} needs pretraining text: --config corpus=FILE [FILE ...]")
 
@@ -87,7 +89,7 @@ def benchmark_files():
     files = set()
     for task in (SPEC.tasks[t] for t in DATA_TASKS):
         for split in task.splits.values():
-            files.add(f"{DATA}/{split.file}")
+            files.update(f"{DATA}/{path}" for path in split.paths)  # one file, or one per class
             if split.meta:
                 files.add(f"{DATA}/{split.meta}")
     return sorted(files)
@@ -158,9 +160,69 @@ def table_rows():
 
 
 def table_files():
-    return expand(f"{RESULTS}/table.{{ext}}", ext=["md", "csv", "tex"]) + [f"{RESULTS}/plots/by_distance.png"]
+    return (expand(f"{RESULTS}/table.{{ext}}", ext=["md", "csv", "tex"]) + [f"{RESULTS}/plots/by_distance.png"]
+            + [f"{RESULTS}/table_ci.md", f"{RESULTS}/cost.csv", f"{RESULTS}/paper.md"] + claims_files())
+
+
+# The benchmark-independent experiments (issue 6), read by rule claims only when enabled in config.
+EXPERIMENTS = "results/experiments"
+
+
+def _enabled(name):
+    return bool((config.get(name) or {}).get("enabled", False))
+
+
+def experiment_summaries():
+    """{name: summary.json} of the enabled experiments (rules longlag_summary, translation_summary)."""
+    return {n: f"{EXPERIMENTS}/{n}/summary.json" for n in ("longlag", "translation") if _enabled(n)}
+
+
+def experiment_plots():
+    plots = {"longlag": "longlag.png", "translation": "bleu_vs_flops.png"}
+    return [f"{EXPERIMENTS}/plots/{plots[n]}" for n in experiment_summaries()]
+
+
+def experiment_files():
+    """Default targets: the enabled experiments' summaries and plots (rules longlag_summary, translation_summary)."""
+    return list(experiment_summaries().values()) + experiment_plots()
+
+
+# Synthetic translation (workflow/rules/translation.smk, config `translation:`): models, seeds, specs.
+TRANSLATION = config.get("translation") or {}
+TRANSLATION_DIR = f"{EXPERIMENTS}/translation"
+TRANSLATION_MODELS = list(TRANSLATION.get("models") or []) if _enabled("translation") else []
+TRANSLATION_SEEDS = list(range(TRANSLATION.get("seeds", 3)))
+for _m in TRANSLATION_MODELS:
+    if _m not in (TRANSLATION.get("specs") or {}):
+        raise WorkflowError(f"config translation.models: {_m!r} has no entry in translation.specs")
+
+
+def translation_spec(model):
+    """The model's spec (arch, model_config, train) and the shared corpus, as one JSON argument."""
+    import json
+
+    return json.dumps({**TRANSLATION["specs"][model], "corpus": TRANSLATION.get("corpus") or {}}, sort_keys=True)
+
+
+def translation_run_files(names, models=None):
+    """<dir>/<model>/seed<s>/<name> for every model (default: all to run), seed and name."""
+    return [f"{TRANSLATION_DIR}/{m}/seed{s}/{n}" for m in (models or TRANSLATION_MODELS) for s in TRANSLATION_SEEDS
+            for n in names]
+
+
+def pretrain_artifacts():
+    """The pretraining artifacts the models read (their folders hold metrics.json and cost.json)."""
+    return sorted({p for m in MODELS for p in pretrained_inputs(m).values()})
+
+
+def claims_files():
+    return [f"{RESULTS}/claims.md", f"{RESULTS}/claims.json", f"{RESULTS}/plots/fewshot.png",
+            f"{RESULTS}/plots/learning_curves.png"] + [f"{RESULTS}/plots/{Path(p).name}" for p in experiment_plots()]
 
 
 def submission_files():
     """Trained models only: the in-context rows predict a dev subset, not the test sets."""
-    return expand(f"{RESULTS}/submission/{{model}}.zip", model=TRAINED_MODELS)
+    if not any(SPEC.tasks[t].submission for t in TASKS):
+        return []  # nothing to submit (a user's benchmark without test files, cross-validated tasks)
+    leaderboard = [f"{RESULTS}/glue_submission.zip"] if BENCH == "glue" and TRAINED_MODELS else []  # download.smk
+    return expand(f"{RESULTS}/submission/{{model}}.zip", model=TRAINED_MODELS) + leaderboard
