@@ -703,6 +703,18 @@ def _save(fig: Any, path: str | Path) -> None:
                     metadata={"Software": None})
 
 
+def _grid(n: int, path: str | Path, empty: str) -> tuple[Any, Any]:
+    """A figure of n panels, 3 a row, and its flat axes; with none, a note saved to path: (None, None)."""
+    if not n:
+        fig = _figure(5, 2)
+        fig.text(0.5, 0.5, empty, ha="center")
+        _save(fig, path)
+        return None, None
+    ncols = min(3, n)
+    fig = _figure(4.2 * ncols, 3.2 * math.ceil(n / ncols))
+    return fig, fig.subplots(math.ceil(n / ncols), ncols, squeeze=False).ravel()
+
+
 def _primary(metrics: set[str]) -> str:
     return next((m for m in METRIC_ORDER if m in metrics), sorted(metrics)[0])
 
@@ -714,15 +726,9 @@ def plot_by_distance(records: list[dict[str, Any]], path: str | Path) -> None:
     panels: dict[tuple[str, str], set[str]] = {}
     for r in rows:
         panels.setdefault((r["task"], r["split"]), set()).add(r["metric"])
-    if not panels:
-        fig = _figure(5, 2)
-        fig.text(0.5, 0.5, "no dependency-distance annotation in these runs", ha="center")
-        _save(fig, path)
+    fig, axes = _grid(len(panels), path, "no dependency-distance annotation in these runs")
+    if fig is None:
         return
-    ncols = min(3, len(panels))
-    nrows = math.ceil(len(panels) / ncols)
-    fig = _figure(4.2 * ncols, 3.2 * nrows)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, ((task, split), metrics) in zip(axes, sorted(panels.items())):
         metric = _primary(metrics)
         mine = [r for r in rows if (r["task"], r["split"], r["metric"]) == (task, split, metric)]
@@ -842,15 +848,9 @@ def plot_learning_curves(records: Sequence[dict[str, Any]], path: str | Path) ->
                 curves.setdefault((rec["task"], rec["model"]), {}).setdefault(int(h["epoch"]), []).append(
                     (float(h["step"]), float(h["dev_score"])))
     tasks = sorted({t for t, _ in curves}, key=lambda t: (GLUE_ORDER.index(t) if t in GLUE_ORDER else 99, t))
-    if not tasks:
-        fig = _figure(5, 2)
-        fig.text(0.5, 0.5, "no training curves in these runs", ha="center")
-        _save(fig, path)
+    fig, axes = _grid(len(tasks), path, "no training curves in these runs")
+    if fig is None:
         return
-    ncols = min(3, len(tasks))
-    nrows = math.ceil(len(tasks) / ncols)
-    fig = _figure(4.2 * ncols, 3.2 * nrows)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     models = sorted({m for _, m in curves})
     colors = {m: f"C{i % 10}" for i, m in enumerate(models)}
     styles = {m: ("-", "--", ":")[i // 10 % 3] for i, m in enumerate(models)}
