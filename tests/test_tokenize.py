@@ -12,7 +12,7 @@ import sentencepiece as spm
 from seminal.benchmark import BenchmarkSpec, SplitSpec, TaskSpec
 from seminal.errors import SeminalError
 from seminal.tokenize import (EOS, SPECIAL_PIECES, EncodedSplit, encode_benchmark, encode_corpus,
-                              load_encoded, train_tokenizer)
+                              gather_corpus, load_encoded, train_tokenizer)
 
 WORDS = ("the cat dog sat on mat ran quickly over big small house tree a blue green red yellow "
          "bird flew under table chair window door opened closed slowly happily child played").split()
@@ -158,3 +158,11 @@ def test_gather_corpus_names_the_bad_file_and_line(tmp_path: Path) -> None:
     assert not out.exists()
     with pytest.raises(SeminalError, match="corpus file not found"):
         gather_corpus([tmp_path / "nope.txt"], out)
+
+
+def test_an_empty_corpus_is_an_error_and_leaves_no_file(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n  \n\n", encoding="utf-8")
+    with pytest.raises(SeminalError, match="the corpus is empty"):
+        gather_corpus([blank], tmp_path / "corpus.txt")
+    assert not (tmp_path / "corpus.txt").exists()

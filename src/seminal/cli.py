@@ -64,10 +64,19 @@ def cmd_download_glue(a: argparse.Namespace) -> None:
 
 @command
 def cmd_gather_corpus(a: argparse.Namespace) -> None:
-    from seminal.tokenize import gather_corpus
+    from seminal.tokenize import gather_corpus, train_text_corpus
 
-    n = gather_corpus(a.files, a.out)
-    print(f"{n:,} lines from {len(a.files)} file(s) -> {a.out}", file=sys.stderr)
+    if a.files:
+        n = gather_corpus(a.files, a.out)
+        print(f"{n:,} lines from {len(a.files)} file(s) -> {a.out}", file=sys.stderr)
+        return
+    if a.benchmark is None or a.data is None:
+        raise SeminalError("give corpus files, or --benchmark and --data to use the tasks' train text")
+    from seminal.benchmark import load_benchmark
+
+    docs, n = train_text_corpus(load_benchmark(a.benchmark), a.data, a.out, a.tasks)
+    print(f"no corpus given: pretraining on the train splits' text, {docs:,} documents ({n:,} lines) -> "
+          f"{a.out}. Pass --config corpus=FILE for real pretraining text (README, 'Real GLUE').", file=sys.stderr)
 
 
 @command
@@ -362,9 +371,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--retries", type=int, default=3)
     s.add_argument("--timeout", type=float, default=60)
 
-    s = sub.add_parser("gather-corpus", help="join plain-text files into one pretraining corpus")
-    s.add_argument("files", type=P, nargs="+")
+    s = sub.add_parser("gather-corpus", help="join plain-text files into one pretraining corpus "
+                                             "(none: the benchmark's train text)")
+    s.add_argument("files", type=P, nargs="*")
     s.add_argument("--out", type=P, required=True)
+    s.add_argument("--benchmark", type=P, help="without files: the benchmark whose train splits give the text")
+    s.add_argument("--data", type=P, help="without files: the benchmark's data folder")
+    s.add_argument("--tasks", nargs="*", help="without files: the tasks with data (default: all)")
 
     s = sub.add_parser("cv-folds", help="write the k-fold cross-validation splits of the tasks with 'cv'")
     s.add_argument("--benchmark", type=P, required=True)

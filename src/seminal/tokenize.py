@@ -313,9 +313,40 @@ def gather_corpus(files: list[Path], out: Path) -> int:
                     g.write(line + "\n")
                     written += bool(line)
                 n += written
-    if n == 0:
-        raise SeminalError("the corpus is empty", files[0] if files else out)
+        if n == 0:  # inside the block: no empty corpus is left behind
+            raise SeminalError("the corpus is empty", files[0] if files else out)
     return n
+
+
+def train_text_corpus(spec: BenchmarkSpec, root: Path, out: Path, tasks: list[str] | None = None) -> tuple[int, int]:
+    """The fallback pretraining corpus when none is given: the text of the tasks' *train* splits.
+
+    One document per example (its sentence, or its two sentences: BERT's next-sentence pairs then
+    come from the pair tasks' own pairs), exact duplicates dropped (SST-2's phrases, MNLI's premise
+    thrice). Labels are never read; dev and test text never enters, nor the text of cross-validated
+    tasks (their folds' test text would). `tasks`: those with data (default: all of the spec's).
+    Returns (documents, lines); written atomically."""
+    from seminal.data import read_split  # late import keeps this module light
+
+    seen: set[str] = set()
+    docs = lines = 0
+    with atomic_open(Path(out), "w") as g:
+        for task in (spec.tasks[t] for t in (spec.tasks if tasks is None else tasks)):
+            if task.cv is not None or "train" not in task.splits:
+                continue
+            split = read_split(task, "train", root)
+            for i in range(len(split)):
+                doc = [split.sentence1[i], *([split.sentence2[i]] if split.sentence2 else [])]
+                doc = [" ".join(s.split()) for s in doc if s.strip()]
+                key = "\n".join(doc)
+                if not doc or key in seen:
+                    continue
+                seen.add(key)
+                g.write(("\n" if docs else "") + key + "\n")
+                docs, lines = docs + 1, lines + len(doc)
+        if docs == 0:  # inside the block: nothing is written
+            raise SeminalError("no train split to build a corpus from", root)
+    return docs, lines
 
 
 def encode_corpus(corpus: Path, spm_model: Path, out: Path, chunk_lines: int = 10_000,

@@ -1,7 +1,7 @@
 """Real GLUE end to end (issue 5, 'done when'), at the ci profile's sizes, in a temporary copy:
 
     snakemake --profile profiles/ci --config benchmark=glue glue_dir=<../shared/data/glue>
-        corpus=<WikiText-2 valid> models=[majority,tfidf_logreg,kim_cnn_rand] seeds=1
+        corpus=<WikiText-2 valid> models=[majority,tfidf_logreg,kim_cnn_rand] seeds=1 tasks=all
 
 The shared folder lacks QNLI's train file, QQP and MNLI (so AX, predicted by the MNLI model, too):
 they are reported and marked not run, never a crash. Checks the table, the leaderboard zip, the
@@ -43,7 +43,7 @@ def glue(sh, make_repo_copy) -> tuple[Path, str]:
     t0 = time.perf_counter()
     out = sh(["snakemake", "--profile", "profiles/ci", "--configfile", "config/config.yaml", "config/ci.yaml",
               str(no_experiments), "--config", "benchmark=glue", f"glue_dir={GLUE}", f"corpus={WIKI}",
-              f"models=[{','.join(MODELS)}]", "seeds=1"], repo, timeout=1800)
+              f"models=[{','.join(MODELS)}]", "seeds=1", "tasks=all"], repo, timeout=1800)
     print(f"real-GLUE ci run: {time.perf_counter() - t0:.0f} s wall")
     return repo, out.stdout + out.stderr
 
@@ -150,3 +150,14 @@ def test_data_glue_is_dvc_tracked_and_its_hash_is_in_every_mlflow_run(sh, glue: 
         assert _sha(clone / "data/glue" / rel) == _sha(repo / "data/glue" / rel), rel
     for rel in ["CoLA/dev.tsv", "MRPC/test.tsv", "diagnostic/diagnostic.tsv"]:  # the official bytes
         assert _sha(clone / "data/glue" / rel) == _sha(GLUE / rel), rel
+
+
+def test_without_a_corpus_the_train_text_is_the_corpus(sh, own_repo_copy: Path) -> None:
+    """`snakemake --config benchmark=glue glue_dir=…` and no `corpus=`: the rule gather_corpus falls
+    back to the tasks' train text (seminal.tokenize.train_text_corpus) and says so in its log."""
+    sh(["snakemake", "--profile", "profiles/ci", "data/glue/corpus/corpus.txt",
+        "--config", "benchmark=glue", f"glue_dir={GLUE}", "tasks=all"], own_repo_copy, timeout=600)
+    log = (own_repo_copy / "logs/glue/gather_corpus.log").read_text(encoding="utf-8")
+    assert "no corpus given: pretraining on the train splits' text" in log
+    docs = (own_repo_copy / "data/glue/corpus/corpus.txt").read_text(encoding="utf-8").split("\n\n")
+    assert len(docs) > 60_000 and "entailment" not in docs[0]  # SST-2's 67k phrases alone, deduplicated

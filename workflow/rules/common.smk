@@ -68,8 +68,6 @@ for _t in TASKS:
 SEEDS = list(range(config["seeds"]))
 _corpus = config.get("corpus") or []
 CORPUS_FILES = [_corpus] if isinstance(_corpus, str) else list(_corpus)  # corpus=FILE or corpus='[F1,F2]'
-if BENCH != "synglue" and not CORPUS_FILES:
-    raise WorkflowError(f"benchmark {BENCH} needs pretraining text: --config corpus=FILE [FILE ...]")
 
 # Pretrainings and the file of theirs that a model reads (`pretrained: {name: field}` in its yaml):
 # word2vec's vectors, or the checkpoint of config/pretrain/<name>.yaml (rule pretrain).

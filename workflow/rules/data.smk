@@ -46,14 +46,21 @@ rule data_version:
 if BENCH != "synglue":
 
     rule gather_corpus:
-        """The pretraining corpus of a non-embedded benchmark: the text files of config 'corpus'."""
+        """The pretraining corpus of a non-embedded benchmark: the text files of config 'corpus', or
+        without them the text of the tasks' train splits (a fallback the log states)."""
         input:
-            CORPUS_FILES,
+            files=CORPUS_FILES or benchmark_files(),
+            benchmark=BENCHMARK_FILE,
         output:
             f"{DATA}/corpus/corpus.txt",
+        params:
+            files=" ".join(CORPUS_FILES),
+            data=lambda wildcards, output: Path(output[0]).parents[1],
+            tasks=" ".join(DATA_TASKS),
         log:
             f"{LOGS}/gather_corpus.log",
         conda:
             "../../environment.yml"
         shell:
-            "seminal gather-corpus --out {output} {input} 2> {log}"
+            "seminal gather-corpus {params.files} --out {output} --benchmark {input.benchmark}"
+            " --data {params.data} --tasks {params.tasks} 2> {log}"
