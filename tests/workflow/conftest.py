@@ -14,8 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's snakemake, dvc and seminal live beside python
 
 
-def run(args: list[str], cwd: Path, check: bool = True, timeout: int = 1200) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "SNAKEMAKE_"))}
+def run(args: list[str], cwd: Path, check: bool = True, timeout: int = 1200,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "SNAKEMAKE_"))}, **(env or {})}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
@@ -34,7 +35,9 @@ def copy_repo(dest: Path) -> Path:
             shutil.copy2(src, dest / rel)
     run(["git", "init", "-q", "-b", "main"], dest)
     run(["git", "add", "-A"], dest)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], dest)
+    # a fixed author and date: two copies of the same files get the same commit, which every run records
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy", "--date", "2026-01-01T00:00:00Z"],
+        dest, env={"GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"})
     return dest
 
 

@@ -20,10 +20,10 @@ def test_dry_run_lists_the_whole_dag(sh, repo_copy: Path) -> None:
         assert rule in out, rule
     counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
               if len(line.split()) == 2 and line.split()[1].isdigit()}
-    # one train job per (model, task), running both seeds: 12 models x 9 tasks + 3 controls x 2
+    # one train job per (model, task), running both seeds: 13 models x 9 tasks + 3 controls x 2
     # single-sentence tasks; 3 GPT sizes x 9 tasks in context (each job: 3 shot settings x 2 seeds)
-    assert counts["train"] == 12 * 9 + 3 * 2, out
-    assert counts["icl"] == 3 * 9 and counts["pretrain"] == 5, out  # elmo, bert, 3 GPT sizes
+    assert counts["train"] == 13 * 9 + 3 * 2, out
+    assert counts["icl"] == 3 * 9 and counts["pretrain"] == 6, out  # elmo, bert, bert_small, 3 GPT sizes
 
 
 def _run_with(sh, repo: Path, tmp_path: Path, patch: dict) -> str:

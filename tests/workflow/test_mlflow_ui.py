@@ -64,8 +64,8 @@ def test_mlflow_ui_lists_the_runs_and_their_metrics(ran: Path, ui: str, tmp_path
 
     client = MlflowClient(tracking_uri=f"sqlite:///{ran / 'mlflow.db'}")
     exp = client.get_experiment_by_name("synglue")
-    child = client.search_runs([exp.experiment_id], "tags.model = 'kim_cnn_rand' and tags.task = 'RTE'")[0]
-    key = "RTE.dev.acc"
+    child = client.search_runs([exp.experiment_id], "tags.model = 'kim_cnn_rand' and tags.task = 'MRPC'")[0]
+    key = "MRPC.dev.acc"
     assert key in child.data.metrics
     shots = tmp_path / "screenshots"
     with sync_api.sync_playwright() as p:
