@@ -420,7 +420,7 @@ def _claims_glue(scorer: Scorer, params: dict[str, int], papers: dict[str, str])
     c = Claim("3c", "Transformers handle long range best (vs the BiLSTM)", "the comparison this project starts from",
               "synglue dev examples whose label depends on words ≥ 10 apart",
               f"task score on distance {LONG}, Transformer − BiLSTM", "points ×100",
-              {NOT_SUPPORTED: "at 3k training examples per task the BiLSTM's recurrence is the better prior; "
+              {NOT_SUPPORTED: "with a few thousand training examples per task the BiLSTM's recurrence is the better prior; "
                               "self-attention from scratch needs more data",
                INCONCLUSIVE: "few dev examples per distance bucket"})
     claims.append(_glue_claim(c, scorer, [Term("transformer", 1, LONG), Term("bilstm", -1, LONG)], avg))

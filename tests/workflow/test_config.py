@@ -13,17 +13,25 @@ def test_lint_is_clean(sh, repo_copy: Path) -> None:
     assert "Congratulations" in out.stdout + out.stderr
 
 
+def _dry_run_counts(sh, repo: Path, *args: str) -> tuple[str, dict[str, int]]:
+    out = sh(["snakemake", "-n", *args, "--quiet", "rules"], repo).stdout
+    return out, {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
+                 if len(line.split()) == 2 and line.split()[1].isdigit()}
+
+
 def test_dry_run_lists_the_whole_dag(sh, repo_copy: Path) -> None:
-    out = sh(["snakemake", "-n", "--profile", "profiles/ci", "--quiet", "rules"], repo_copy).stdout
+    out, counts = _dry_run_counts(sh, repo_copy)  # the default profile: what `make replicate` runs
     for rule in ["generate_synglue", "train_tokenizer", "encode_task", "encode_corpus", "data_version", "word2vec",
-                 "pretrain", "start_parent_run", "train", "icl", "table", "submission", "all"]:
+                 "pretrain", "start_parent_run", "train", "icl", "table", "submission", "claims", "longlag",
+                 "translation", "all"]:
         assert rule in out, rule
-    counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
-              if len(line.split()) == 2 and line.split()[1].isdigit()}
-    # one train job per (model, task), running both seeds: 13 models x 9 tasks + 3 controls x 2
-    # single-sentence tasks; 3 GPT sizes x 9 tasks in context (each job: 3 shot settings x 2 seeds)
+    # one train job per (model, task), running its seeds: 13 models x 9 tasks + 3 controls x 2
+    # single-sentence tasks; 3 GPT sizes x 9 tasks in context (each job: 3 shot settings x the seeds)
     assert counts["train"] == 13 * 9 + 3 * 2, out
     assert counts["icl"] == 3 * 9 and counts["pretrain"] == 6, out  # elmo, bert, bert_small, 3 GPT sizes
+    # the ci profile: the same models on four tasks (config/ci.yaml), the controls on CoLA alone
+    out, counts = _dry_run_counts(sh, repo_copy, "--profile", "profiles/ci")
+    assert counts["train"] == 13 * 4 + 3 * 1 and counts["icl"] == 3 * 4 and counts["pretrain"] == 6, out
 
 
 def _run_with(sh, repo: Path, tmp_path: Path, patch: dict) -> str:
