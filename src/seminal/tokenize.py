@@ -322,8 +322,8 @@ def train_text_corpus(spec: BenchmarkSpec, root: Path, out: Path, tasks: list[st
     """The fallback pretraining corpus when none is given: the text of the tasks' *train* splits.
 
     One document per example (its sentence, or its two sentences: BERT's next-sentence pairs then
-    come from the pair tasks' own pairs), exact duplicates dropped (SST-2's phrases, MNLI's premise
-    thrice). Labels are never read; dev and test text never enters, nor the text of cross-validated
+    come from the pair tasks' own pairs), exact duplicate documents dropped (SST-2's phrases recur).
+    Labels are never read; dev and test text never enters, nor the text of cross-validated
     tasks (their folds' test text would). `tasks`: those with data (default: all of the spec's).
     Returns (documents, lines); written atomically."""
     from seminal.data import read_split  # late import keeps this module light
