@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from seminal.errors import SeminalError
 
@@ -279,10 +280,7 @@ def cmd_bench(a: argparse.Namespace) -> None:
 
 @command
 def cmd_translate(a: argparse.Namespace) -> None:
-    import json
-
-    import yaml
-
+    from seminal.io import parse_mapping
     from seminal.seq2seq import make_spec, run, summarize
 
     if a.action == "summary":
@@ -291,15 +289,7 @@ def cmd_translate(a: argparse.Namespace) -> None:
             print(f"{r['model']} seed {r['seed']}: dev BLEU {r['bleu']:.2f}, {r['train_flops']:.3g} FLOPs, "
                   f"{r['train_seconds']:.1f} CPU-s, {r['tokens_per_second']:,.0f} tokens/s", file=sys.stderr)
         return
-    try:  # JSON first: PyYAML reads JSON's 1e-09 as a string (YAML 1.1 floats need a dot)
-        raw = json.loads(a.spec)
-    except json.JSONDecodeError:
-        try:
-            raw = yaml.safe_load(a.spec)
-        except yaml.YAMLError as e:
-            raise SeminalError(f"--spec is not JSON or YAML: {e}".splitlines()[0]) from e
-    if not isinstance(raw, dict):
-        raise SeminalError("--spec must be a mapping {arch, model_config, train, corpus}")
+    raw = parse_mapping(a.spec, "--spec (arch, model_config, train, corpus)")
     run(make_spec({**raw, "name": a.model}), a.seeds, a.out, threads=a.threads)
 
 
@@ -496,10 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seeds", type=int, nargs="+", required=True)
     t.add_argument("--out", type=P, required=True, help="the model's folder: writes seed<s>/ in it")
     t.add_argument("--threads", type=int, default=1)
-    t = act.add_parser("summary", help="summary.json and the BLEU-vs-cost plot of finished runs")
-    t.add_argument("--runs", type=P, nargs="+", required=True, help="run folders (<model>/seed<s>)")
-    t.add_argument("--out", type=P, required=True, help="summary.json to write")
-    t.add_argument("--plot", type=P, required=True, help="PNG to write (dev BLEU vs FLOPs and CPU seconds)")
+    _add_summary(act, "summary.json and the BLEU-vs-cost plot of finished runs", "run folders (<model>/seed<s>)",
+                 "PNG to write (dev BLEU vs FLOPs and CPU seconds)")
 
     s = sub.add_parser("longlag", help="Hochreiter & Schmidhuber 1997's long-lag experiments: run trials, or summarise")
     act = s.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -511,11 +499,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--config", help="YAML/JSON mapping of seminal.longlag.LongLagConfig fields")
     t.add_argument("--out", type=P, required=True, help="the (experiment, cell) folder")
     t.add_argument("--threads", type=int, default=1)
-    t = act.add_parser("summary", help="summary.json and the success-rate-vs-T plot of finished jobs")
-    t.add_argument("--runs", type=P, nargs="+", required=True, help="job folders (<experiment>/<cell>)")
-    t.add_argument("--out", type=P, required=True, help="summary.json to write")
-    t.add_argument("--plot", type=P, required=True, help="PNG to write")
+    _add_summary(act, "summary.json and the success-rate-vs-T plot of finished jobs",
+                 "job folders (<experiment>/<cell>)", "PNG to write")
     return p
+
+
+def _add_summary(actions: Any, about: str, runs: str, plot: str) -> None:
+    """An experiment's `summary` action: its finished folders -> summary.json and a plot."""
+    t = actions.add_parser("summary", help=about)
+    t.add_argument("--runs", type=Path, nargs="+", required=True, help=runs)
+    t.add_argument("--out", type=Path, required=True, help="summary.json to write")
+    t.add_argument("--plot", type=Path, required=True, help=plot)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

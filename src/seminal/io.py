@@ -87,3 +87,20 @@ def read_yaml(path: str | Path) -> Any:
     except yaml.YAMLError as e:
         line = e.problem_mark.line + 1 if getattr(e, "problem_mark", None) else None
         raise SeminalError(f"invalid YAML: {getattr(e, 'problem', e)}", path, line) from e
+
+
+def parse_mapping(text: str | None, what: str) -> dict[str, Any]:
+    """A JSON or YAML mapping given on the command line ({} for none). JSON first: PyYAML reads
+    JSON's 1e-09 as a string (YAML 1.1 floats need a dot). Errors name `what` in one line."""
+    try:
+        raw = json.loads(text or "{}")
+    except json.JSONDecodeError:
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise SeminalError(f"{what} is not JSON or YAML: {e}".splitlines()[0]) from e
+    if raw is None:  # an empty document, or null
+        return {}
+    if not isinstance(raw, dict):
+        raise SeminalError(f"{what} must be a mapping")
+    return raw

@@ -77,6 +77,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seminal.errors import SeminalError
+from seminal.io import parse_mapping
 from seminal.models.lstm import CELLS, RecurrentEncoder
 
 EXPERIMENTS = ("adding", "reber", "temporal_order")
@@ -674,14 +675,7 @@ def write_summary(jobs: Sequence[str | Path], out: str | Path, plot_path: str | 
 
 def load_config(text: str | None) -> LongLagConfig:
     """A YAML/JSON mapping of LongLagConfig fields (the rule passes config.yaml's values) -> config."""
-    import yaml
-
-    try:
-        raw = yaml.safe_load(text or "{}") or {}
-    except yaml.YAMLError as e:
-        raise SeminalError(f"longlag config is not YAML/JSON: {e}".splitlines()[0]) from e
-    if not isinstance(raw, dict):
-        raise SeminalError("longlag config must be a mapping of LongLagConfig fields")
+    raw = parse_mapping(text, "longlag config (LongLagConfig fields)")
     fields = {f.name for f in dataclasses.fields(LongLagConfig)}
     unknown = sorted(set(raw) - fields)
     if unknown:
