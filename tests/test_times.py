@@ -58,6 +58,11 @@ def test_sums_per_rule_and_per_model(bench: Path) -> None:
     assert by_model["gpt_small"][:3] == ["1", "10.0", "9.0"]
 
 
+def test_the_logs_folder_means_its_benchmarks(bench: Path) -> None:
+    """`seminal times logs/glue` reads logs/glue/benchmarks, rather than calling every job rule 'benchmarks'."""
+    assert read_jobs(bench.parent) == read_jobs(bench)
+
+
 def test_cli_prints_and_writes(bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "times.md"
     assert main(["times", str(bench), "--out", str(out)]) == 0

@@ -68,7 +68,10 @@ def read_job(path: str | Path, root: str | Path) -> Job:
 
 
 def read_jobs(folder: str | Path) -> list[Job]:
+    """Every job of a benchmarks folder; given logs/<benchmark>, its benchmarks/ subfolder."""
     folder = Path(folder)
+    if (folder / "benchmarks").is_dir():
+        folder = folder / "benchmarks"
     files = sorted(folder.rglob("*.tsv"))
     if not files:
         raise SeminalError("no benchmark files (*.tsv): run the workflow first", folder)
