@@ -39,6 +39,20 @@ def test_difference_is_ours_minus_paper_over_the_seeds(tmp_path: Path) -> None:
     assert "No paper reports" in paper_markdown(records, load_reported(tmp_path), "synglue")
 
 
+def test_constant_predictor_cells_are_marked(tmp_path: Path) -> None:
+    """A degenerate run's accuracy is the split's class balance: the column says so, as table.md does."""
+    (tmp_path / "brown2020").mkdir()
+    (tmp_path / "brown2020/reported.yaml").write_text(
+        "glue_rows:\n  source: GPT-3 Small, RTE dev\n  rows:\n    gpt_small.0shot: {RTE.acc: 47.7}\n"
+        "    gpt_small.1shot: {RTE.acc: 53.1}\n")
+    records = [record("gpt_small.0shot", "RTE", 0, acc=0.56), record("gpt_small.1shot", "RTE", 0, acc=0.60)]
+    md = paper_markdown(records, load_reported(tmp_path), "glue", {("gpt_small.0shot", "RTE.dev")})
+    assert "| gpt_small.0shot | RTE | acc | 56.0 (n=1) † | 47.7 | +8.3 |" in md
+    assert "| gpt_small.1shot | RTE | acc | 60.0 (n=1) | 53.1 | +6.9 |" in md
+    assert md.rstrip().endswith("not a comparison.")
+    assert "†" not in paper_markdown(records, load_reported(tmp_path), "glue")
+
+
 def test_malformed_section_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "x").mkdir()
     (tmp_path / "x/reported.yaml").write_text("glue_rows:\n  source: s\n  rows:\n    bilstm: {CoLA: 15.7}\n")

@@ -175,7 +175,8 @@ def cmd_table(a: argparse.Namespace) -> None:
     if a.paper_out:
         from seminal.reported import load_reported, paper_markdown
 
-        write_text(a.paper_out, paper_markdown(records, load_reported(a.papers), spec.name))
+        degenerate = table.spread.degenerate.keys() if table.spread else ()
+        write_text(a.paper_out, paper_markdown(records, load_reported(a.papers), spec.name, degenerate))
     plot_by_distance(records, a.plots / "by_distance.png")
     print(a.out.with_suffix(".md").read_text(encoding="utf-8"))
 

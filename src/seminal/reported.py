@@ -18,6 +18,7 @@ with that in mind (dev scores usually run a little higher than test).
 from __future__ import annotations
 
 import statistics
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,18 @@ def _ours(records: list[dict[str, Any]], model: str, task: str, metric: str) -> 
     return values
 
 
-def paper_markdown(records: list[dict[str, Any]], reported: list[Reported], benchmark: str) -> str:
-    """The comparison table (markdown): one line per reported (row, task, metric) that ran."""
+def _scored_split(records: list[dict[str, Any]], model: str, task: str) -> str:
+    """The split `_ours` reads for (model, task): dev, else the first scored one."""
+    splits = next((r["eval"][task] for r in records if r["model"] == model and task in r.get("eval", {})), {})
+    return "dev" if "dev" in splits else min(splits, default="dev")
+
+
+def paper_markdown(records: list[dict[str, Any]], reported: list[Reported], benchmark: str,
+                   degenerate: Collection[tuple[str, str]] = ()) -> str:
+    """The comparison table (markdown): one line per reported (row, task, metric) that ran.
+    `degenerate`: the (model, "<task>.<split>") cells with a constant-predictor run
+    (seminal.report.Spread.degenerate); they are marked † here as in table.md, since a constant
+    predictor's accuracy is the class balance of the split, not something the model learned."""
     if benchmark not in COMPARABLE:
         return (f"# Paper column: {benchmark}\n\nNo paper reports these tasks: the papers' numbers are on "
                 f"real GLUE (`--config benchmark=glue`), and {benchmark}'s tasks share GLUE's names, not its "
@@ -81,14 +92,20 @@ def paper_markdown(records: list[dict[str, Any]], reported: list[Reported], benc
               "unless the source says dev, and at their full sizes: read the difference with both in mind."),
              "", "| Model | Task | Metric | Ours (dev) | Paper | Ours − paper | Source |",
              "|:---|:---|:---|---:|---:|---:|:---|"]
+    marked = False
     for rep in sorted(reported, key=lambda x: (x.model, x.task, x.metric)):
         ours = _ours(records, rep.model, rep.task, rep.metric)
         if not ours:
             continue  # that row or task did not run
         mean = statistics.fmean(ours)
         spread = f" ± {statistics.stdev(ours):.1f}" if len(ours) > 1 else ""
-        lines.append(f"| {rep.model} | {rep.task} | {rep.metric} | {mean:.1f}{spread} (n={len(ours)}) | "
+        mark = " †" if (rep.model, f"{rep.task}.{_scored_split(records, rep.model, rep.task)}") in degenerate else ""
+        marked = marked or bool(mark)
+        lines.append(f"| {rep.model} | {rep.task} | {rep.metric} | {mean:.1f}{spread} (n={len(ours)}){mark} | "
                      f"{rep.value:.1f} | {mean - rep.value:+.1f} | {rep.source} |")
     if len(lines) == 6:
         lines.append("| – | – | – | – | – | – | none of the reported rows ran |")
+    if marked:
+        lines += ["", ("† A run of the cell predicted one value for every dev example (a constant predictor, "
+                       "listed under table.md): its score is the class balance of the split, not a comparison.")]
     return "\n".join(lines) + "\n"
