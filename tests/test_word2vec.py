@@ -5,6 +5,7 @@ lexicon end up closer than unrelated words when trained on the synglue corpus.""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -147,6 +148,22 @@ def test_pair_budget(tmp_path: Path) -> None:
     m = train_word2vec(corpus, V, Word2VecConfig(dim=8, epochs=3, batch_size=50, min_count=1,
                                                  max_pairs=777), seed=0, out_dir=tmp_path / "o")
     assert m["pairs_total"] == 777 and m["epochs_run"] < 3  # stopped inside an epoch
+
+
+def test_a_short_corpus_gets_epochs_up_to_min_tokens(tmp_path: Path) -> None:
+    cfg = Word2VecConfig(epochs=1, min_tokens=1_500_000)
+    assert cfg.epochs_for(8_269_734) == 1  # synglue's corpus: unchanged
+    assert cfg.epochs_for(303_204) == 5  # WikiText-2 valid: ceil(1.5M / 303k)
+    assert cfg.epochs_for(1_500_000) == 1 and cfg.epochs_for(1_499_999) == 2
+    assert Word2VecConfig(epochs=3).epochs_for(10) == 3  # off by default
+    corpus, V = tiny_corpus(tmp_path / "ids.npy")
+    n = len(np.load(corpus))
+    epochs = []
+    m = train_word2vec(corpus, V, dataclasses.replace(TINY, epochs=1, min_tokens=3 * n - 1), seed=0,
+                       out_dir=tmp_path / "o", log=lambda d, e: epochs.append(e))
+    assert m["epochs_run"] == 3 and epochs == [1, 2, 3] and m["config"]["min_tokens"] == 3 * n - 1
+    with pytest.raises(ValueError, match="min_tokens must be > 0"):
+        Word2VecConfig(min_tokens=0)
 
 
 def test_bad_corpus(tmp_path: Path) -> None:
