@@ -105,10 +105,17 @@ def test_resume_after_a_kill_ends_where_an_uninterrupted_run_ends(tmp_path: Path
     assert res_resumed.train_curve == res_whole.train_curve
 
 
-def test_a_changed_config_refuses_the_old_checkpoint(tmp_path: Path) -> None:
-    run(tmp_path)
-    with pytest.raises(SeminalError, match="different pretraining run"):
-        run(tmp_path, PretrainConfig(**{**CFG.__dict__, "lr": 0.01}))
+def test_a_checkpoint_of_another_run_is_set_aside(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    other_cfg = PretrainConfig(**{**CFG.__dict__, "lr": 0.01})
+    _, fresh = run(tmp_path / "fresh", other_cfg)
+    run(tmp_path / "r")
+    _, again = run(tmp_path / "r", other_cfg)
+    assert "different pretraining run (differs in ['lr']); starting again" in capsys.readouterr().err
+    assert again.valid_curve == fresh.valid_curve and again.train_curve == fresh.train_curve
+    torch.manual_seed(1)  # other starting weights (e.g. other sizes or init), same config
+    train, valid = split_corpus(corpus(), 0.1)
+    pretrain(Bigram(), make_batch, train, valid, other_cfg, seed=3, ckpt_dir=tmp_path / "r")
+    assert "differs in ['start']" in capsys.readouterr().err
 
 
 def test_checkpoint_round_trip_and_errors(tmp_path: Path) -> None:

@@ -109,12 +109,28 @@ def test_resume_to_more_epochs_is_exact(tmp_path: Path) -> None:
     assert best["epoch"] == straight.best_epoch and best["dev_score"] == straight.best_score
 
 
-def test_resume_refuses_a_different_run(tmp_path: Path) -> None:
-    run(tmp_path, replace(CFG, max_epochs=1))
-    with pytest.raises(SeminalError, match=r"last.pt: .*differs in \['lr'\]"):
-        run(tmp_path, replace(CFG, lr=0.5))
-    with pytest.raises(SeminalError, match="seed"):
-        run(tmp_path, seed=5)
+def test_a_checkpoint_of_another_run_is_set_aside(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Snakemake reruns a job because something changed: its stale checkpoint must not come back as
+    the new run's result, whether the config, the seed, the starting weights or the data changed."""
+    fresh = run(tmp_path / "fresh", replace(CFG, lr=0.5))[0]
+    run(tmp_path / "r", replace(CFG, max_epochs=1))
+    again = run(tmp_path / "r", replace(CFG, lr=0.5))[0]
+    assert again.history == fresh.history
+    assert "last.pt: written by a different run (differs in ['lr']); starting again" in capsys.readouterr().err
+    run(tmp_path / "r", replace(CFG, lr=0.5), seed=5)
+    assert "differs in ['seed', 'start']" in capsys.readouterr().err  # the seed also built other weights
+
+    done = run(tmp_path / "w")[0]
+    seed_everything(0)
+    other_start = build(MODEL, CLS)
+    with torch.no_grad():
+        other_start.embed.weight.mul_(2.0)  # e.g. other pretrained vectors: same config, same shapes
+    other = fit(other_start, CLS, TRAIN, DEV, CFG, 0, tmp_path / "w", dev_score=accuracy)
+    assert "differs in ['start']" in capsys.readouterr().err and other.history != done.history
+    shuffled = replace(TRAIN, labels=TRAIN.labels[::-1].copy())  # other data, same size
+    seed_everything(0)
+    fit(build(MODEL, CLS), CLS, shuffled, DEV, CFG, 0, tmp_path / "w", dev_score=accuracy)
+    assert "differs in ['start']" in capsys.readouterr().err
 
 
 def test_default_dev_score_and_bad_checkpoint(tmp_path: Path) -> None:

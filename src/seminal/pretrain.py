@@ -59,7 +59,7 @@ from torch import nn
 
 from seminal.errors import SeminalError
 from seminal.tokenize import EOS
-from seminal.train import _load, _save, lr_factor, make_optimizer, seed_everything
+from seminal.train import _load, _save, differs, fingerprint, lr_factor, make_optimizer, seed_everything
 
 MakeBatch = Callable[[np.ndarray, int, np.random.Generator], dict[str, torch.Tensor]]
 
@@ -244,14 +244,17 @@ def pretrain(model: nn.Module, make_batch: MakeBatch, train_ids: np.ndarray, val
     last_path = Path(ckpt_dir) / "last.pt"
     optimizer = make_optimizer(model, cfg)  # type: ignore[arg-type]  # same fields as TrainConfig
     identity = {"config": {k: v for k, v in asdict(cfg).items() if k not in ("log_every", "compile")},
-                "seed": seed, "n_train": len(train_ids), "n_valid": len(valid_ids)}
+                "seed": seed, "n_train": len(train_ids), "n_valid": len(valid_ids),
+                "start": fingerprint(model, train_ids, valid_ids)}  # the model's sizes and init, the corpus
     seed_everything(seed)
     res = PretrainResult(steps=0)
-    if last_path.exists():
-        ck = _load(last_path)
-        if ck["identity"] != identity:
-            raise SeminalError("checkpoint was written by a different pretraining run; delete it to start again",
-                               last_path)
+    ck = _load(last_path) if last_path.exists() else None
+    if ck is not None and (what := differs(ck["identity"], identity)):
+        if rank == 0:  # set aside: the first save replaces it
+            print(f"{last_path}: written by a different pretraining run (differs in {what}); starting again",
+                  file=sys.stderr, flush=True)
+        ck = None
+    if ck is not None:
         model.load_state_dict(ck["model"])
         optimizer.load_state_dict(ck["optimizer"])
         torch.set_rng_state(ck["torch_rng"])

@@ -25,12 +25,16 @@ regression, taking right-padded LongTensor ids (pad = 0); if it has `apply_max_n
   weights. Both are written atomically and read with `torch.load(weights_only=True)`. Calling
   `fit` again with the same arguments resumes from last.pt and ends exactly where an
   uninterrupted run ends (same weights, history and predictions on the same machine/threads);
-  on a finished run it only loads the best weights.
+  on a finished run it only loads the best weights. A checkpoint of another run (its config,
+  seed, or `fingerprint`: the starting weights, e.g. other pretrained vectors, and the data)
+  is set aside with a line on stderr and the run starts again: Snakemake reruns a job because
+  an input changed, and resuming would hand back the old run's numbers.
 - Threads: never set here unless `num_threads` is passed; the caller decides (profiles/CLI).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import sys
@@ -250,6 +254,26 @@ def _load(path: Path) -> dict[str, Any]:
         raise SeminalError(f"cannot read checkpoint ({type(e).__name__}: {first})", path) from e
 
 
+def fingerprint(model: nn.Module, *arrays: np.ndarray | None) -> str:
+    """sha256 of the model's starting weights and buffers and of the data arrays: what a run
+    starts from beyond its config (pretrained vectors or encoder, sizes, the examples)."""
+    h = hashlib.sha256()
+    for name, t in model.state_dict().items():
+        h.update(f"{name}{tuple(t.shape)}{t.dtype}".encode())
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    for a in arrays:
+        if a is not None:
+            h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def differs(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What a checkpoint's run identity differs in from this run's (config fields by name); [] = none."""
+    what = sorted(k for k in now if k != "config" and saved.get(k) != now[k])
+    then = saved.get("config", {})
+    return sorted(k for k in now.get("config", {}) if then.get(k) != now["config"][k]) + what
+
+
 def _clone(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in state.items()}
 
@@ -276,7 +300,11 @@ def fit(model: nn.Module, task: TaskSpec, train: EncodedSplit, dev: EncodedSplit
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     total_steps = cfg.max_epochs * steps_per_epoch
     optimizer = make_optimizer(model, cfg)
-    identity = {"config": asdict(cfg), "seed": seed, "n_train": len(train)}
+    resumable = {k: v for k, v in asdict(cfg).items()
+                 if k not in RESUMABLE_CHANGES or (k == "max_epochs" and cfg.schedule in ("linear", "cosine"))}
+    data = [a for split in (train, dev) for a in (split.s1_ids, split.s1_offsets, split.s2_ids,
+                                                  split.s2_offsets, split.labels)]
+    identity = {"config": resumable, "seed": seed, "n_train": len(train), "start": fingerprint(model, *data)}
 
     seed_everything(seed)  # dropout etc.; the caller seeds before building the model
     st: dict[str, Any] = {  # everything that changes during training, saved in last.pt
@@ -284,9 +312,13 @@ def fit(model: nn.Module, task: TaskSpec, train: EncodedSplit, dev: EncodedSplit
         "history": [], "best_score": -math.inf, "best_epoch": 0, "best_model": None,
         "bad_epochs": 0, "stopped": False, "train_seconds": 0.0, "cpu_seconds": 0.0,
     }
-    if last_path.exists():
-        ck = _load(last_path)
-        _check_resumable(ck["identity"], identity, last_path)
+    ck = _load(last_path) if last_path.exists() else None
+    if ck is not None and (what := differs(ck["identity"], identity)):
+        print(f"{last_path}: written by a different run (differs in {what}); starting again",
+              file=sys.stderr, flush=True)
+        best_path.unlink(missing_ok=True)  # last.pt is replaced at the first save
+        ck = None
+    if ck is not None:
         model.load_state_dict(ck["model"])
         optimizer.load_state_dict(ck["optimizer"])
         _set_rng_state(ck["rng"])
@@ -383,19 +415,6 @@ def train_flops(model: nn.Module, tokens: int) -> float:
     embedding = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
     weights = [p for p in model.parameters() if id(p) not in embedding]
     return float(tokens) * sum((6 if p.requires_grad else 2) * p.numel() for p in weights)
-
-
-def _check_resumable(saved: dict[str, Any], now: dict[str, Any], path: Path) -> None:
-    may_change = set(RESUMABLE_CHANGES)
-    if now["config"]["schedule"] in ("linear", "cosine"):  # the schedule's length depends on it
-        may_change.discard("max_epochs")
-    cfg_then = {k: v for k, v in saved["config"].items() if k not in may_change}
-    cfg_now = {k: v for k, v in now["config"].items() if k not in may_change}
-    if cfg_then != cfg_now or saved["seed"] != now["seed"] or saved["n_train"] != now["n_train"]:
-        diff = sorted(k for k in cfg_now if cfg_then.get(k) != cfg_now[k])
-        what = diff or [k for k in ("seed", "n_train") if saved[k] != now[k]]
-        raise SeminalError(f"checkpoint was written by a different run (differs in {what}); "
-                           "delete it to start again", path)
 
 
 class _Progress:
