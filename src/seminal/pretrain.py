@@ -244,8 +244,7 @@ def pretrain(model: nn.Module, make_batch: MakeBatch, train_ids: np.ndarray, val
     last_path = Path(ckpt_dir) / "last.pt"
     optimizer = make_optimizer(model, cfg)  # type: ignore[arg-type]  # same fields as TrainConfig
     identity = {"config": {k: v for k, v in asdict(cfg).items() if k not in ("log_every", "compile")},
-                "seed": seed, "n_train": len(train_ids), "n_valid": len(valid_ids),
-                "start": fingerprint(model, train_ids, valid_ids)}  # the model's sizes and init, the corpus
+                "seed": seed, "start": fingerprint(model, train_ids, valid_ids)}  # the model's sizes and init, the corpus
     seed_everything(seed)
     res = PretrainResult(steps=0)
     ck = _load(last_path) if last_path.exists() else None

@@ -56,6 +56,11 @@ def load_reported(papers_dir: str | Path) -> list[Reported]:
     return out
 
 
+def _scored(splits: dict[str, Any]) -> str:
+    """The split a task's score is read from: dev, else the first scored one."""
+    return "dev" if "dev" in splits else min(splits, default="dev")
+
+
 def _ours(records: list[dict[str, Any]], model: str, task: str, metric: str) -> list[float]:
     """Our dev score ×100 of each seed of (model, task) (the first scored split of the task)."""
     values = []
@@ -63,17 +68,15 @@ def _ours(records: list[dict[str, Any]], model: str, task: str, metric: str) -> 
         if r["model"] != model or r["task"] != task or task not in r.get("eval", {}):
             continue
         splits = r["eval"][task]
-        split = "dev" if "dev" in splits else min(splits)
-        value = splits[split]["metrics"].get(metric)
+        value = splits[_scored(splits)]["metrics"].get(metric)
         if value is not None:
             values.append(100.0 * float(value))
     return values
 
 
 def _scored_split(records: list[dict[str, Any]], model: str, task: str) -> str:
-    """The split `_ours` reads for (model, task): dev, else the first scored one."""
-    splits = next((r["eval"][task] for r in records if r["model"] == model and task in r.get("eval", {})), {})
-    return "dev" if "dev" in splits else min(splits, default="dev")
+    """The split `_ours` reads for (model, task)."""
+    return _scored(next((r["eval"][task] for r in records if r["model"] == model and task in r.get("eval", {})), {}))
 
 
 def paper_markdown(records: list[dict[str, Any]], reported: list[Reported], benchmark: str,

@@ -304,7 +304,7 @@ def fit(model: nn.Module, task: TaskSpec, train: EncodedSplit, dev: EncodedSplit
                  if k not in RESUMABLE_CHANGES or (k == "max_epochs" and cfg.schedule in ("linear", "cosine"))}
     data = [a for split in (train, dev) for a in (split.s1_ids, split.s1_offsets, split.s2_ids,
                                                   split.s2_offsets, split.labels)]
-    identity = {"config": resumable, "seed": seed, "n_train": len(train), "start": fingerprint(model, *data)}
+    identity = {"config": resumable, "seed": seed, "start": fingerprint(model, *data)}  # start: also the data's size
 
     seed_everything(seed)  # dropout etc.; the caller seeds before building the model
     st: dict[str, Any] = {  # everything that changes during training, saved in last.pt
