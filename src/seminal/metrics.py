@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
-from sklearn.metrics import f1_score, matthews_corrcoef
+
+# scikit-learn and scipy are imported inside the metric functions: they cost a second of start-up,
+# which the jobs that only read a benchmark file (seminal.benchmark checks metric names) skip.
 
 EXCLUDED_FROM_AVERAGE = ("AX",)  # the diagnostic set is reported, never averaged in
 
@@ -42,11 +43,15 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
     y_true, y_pred = _pair(y_true, y_pred)
     return float(f1_score(y_true, y_pred, pos_label=1, average="binary", zero_division=0.0))
 
 
 def mcc(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    from sklearn.metrics import matthews_corrcoef
+
     y_true, y_pred = _pair(y_true, y_pred)
     return float(matthews_corrcoef(y_true, y_pred))  # 0.0 when either side is constant
 
@@ -56,6 +61,8 @@ def _constant(x: np.ndarray) -> bool:
 
 
 def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    from scipy import stats
+
     y_true, y_pred = _pair(y_true, y_pred)
     if _constant(y_true) or _constant(y_pred):
         return 0.0  # undefined (zero variance): see the module docstring
@@ -63,6 +70,8 @@ def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def spearman(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    from scipy import stats
+
     y_true, y_pred = _pair(y_true, y_pred)
     if _constant(y_true) or _constant(y_pred):
         return 0.0  # undefined (zero variance): see the module docstring
