@@ -39,8 +39,6 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     seminal(["encode-corpus", "--corpus", str(d / "corpus/corpus.txt"), "--spm", str(spm),
              "--out", str(d / "encoded/corpus/ids.npy")], env)
     (root / "data_version.json").write_text(json.dumps({"data_hash": "0" * 32 + ".dir"}))
-    seminal(["start-parent", "--benchmark", "config/benchmarks/synglue.yaml", "--model", "bilstm",
-             "--model-config", "config/models/bilstm.yaml", "--out", str(root / "parent.json")], env)
     return root, env
 
 
@@ -64,17 +62,17 @@ def test_killed_training_job_resumes_to_the_same_metrics(prepared) -> None:
                 str(d / "encoded"), "--spm", str(d / "tokenizer/spm.model"), "--model-config",
                 "config/models/bilstm.yaml", "--set", "model_config.hidden_dim=16",
                 "--set", "model_config.embed_dim=16",
-                "--set", "train.max_epochs=8", "--set", "train.ckpt_every=3", "--task", "RTE", "--seeds", "0",
+                "--set", "train.max_epochs=8", "--set", "train.ckpt_every=3", "--tasks", "RTE", "--seeds", "0",
                 "--parent", str(root / "parent.json"), "--data-version", str(root / "data_version.json"),
                 "--out", str(root / out), "--checkpoints", str(root / f"{out}.ckpt")]
 
     seminal(train("whole"), env)
-    kill_after_first_checkpoint(train("killed"), root / "killed.ckpt/seed0/last.pt", env)
-    assert not (root / "killed/seed0/metrics.json").exists()
+    kill_after_first_checkpoint(train("killed"), root / "killed.ckpt/RTE/seed0/last.pt", env)
+    assert not (root / "killed/RTE/seed0/metrics.json").exists()
     log = seminal(train("killed"), env)  # the same command again: resumes from last.pt
     assert "resuming from" in log and "at epoch 1, step 0" not in log
-    whole = (root / "whole/seed0/metrics.json").read_bytes()
-    assert (root / "killed/seed0/metrics.json").read_bytes() == whole
+    whole = (root / "whole/RTE/seed0/metrics.json").read_bytes()
+    assert (root / "killed/RTE/seed0/metrics.json").read_bytes() == whole
     assert len(json.loads(whole)["history"]) == 8
 
 

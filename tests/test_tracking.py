@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from seminal.tracking import (
     TRUNCATED,
     Tracker,
     child_run,
+    parent_run,
     sanitize_key,
     start_parent,
     tracking_uri,
@@ -132,8 +134,9 @@ def test_failed_run_is_marked_and_keeps_its_metrics(store: MlflowClient) -> None
     assert len(store.get_metric_history(run_id, "train/loss")) == 5
 
 
-def _worker(uri: str, parent: str, worker: int, runs: int, steps: int) -> None:
+def _worker(uri: str, record: Path, worker: int, runs: int, steps: int) -> None:
     os.environ["MLFLOW_TRACKING_URI"] = uri
+    parent = parent_run("bench_mp", "m", {"lr": 0.1}, record)  # as every pipeline job does
     for r in range(runs):
         tags = _tags(task=f"T{worker}", seed=r)
         with child_run("bench_mp", parent, f"T{worker}/seed{r}", {"worker": worker}, tags) as t:
@@ -141,18 +144,22 @@ def _worker(uri: str, parent: str, worker: int, runs: int, steps: int) -> None:
                 t.log_metrics({"train/loss": float(step), "train/lr": worker + r / 10}, step=step)
 
 
-def test_concurrent_processes_lose_nothing(store: MlflowClient) -> None:
+def test_concurrent_processes_share_one_parent_and_lose_nothing(store: MlflowClient, tmp_path: Path) -> None:
     uri = os.environ["MLFLOW_TRACKING_URI"]
-    parent = start_parent("bench_mp", "m", {}, {})  # as the pipeline does: before any child
+    record = tmp_path / "runs" / "m" / "parent_run.json"
     nproc, runs, steps = 3, 2, 700  # 1400 values per run: one mid-run batch + one at the end
     ctx = multiprocessing.get_context("spawn")  # no forked sqlite connections
-    procs = [ctx.Process(target=_worker, args=(uri, parent, w, runs, steps)) for w in range(nproc)]
+    procs = [ctx.Process(target=_worker, args=(uri, record, w, runs, steps)) for w in range(nproc)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(timeout=120)
     assert [p.exitcode for p in procs] == [0] * nproc
     exp = store.get_experiment_by_name("bench_mp")
+    parents = store.search_runs([exp.experiment_id], "tags.`seminal.role` = 'parent'")
+    assert len(parents) == 1  # the first job made it, the others found it in the record
+    parent = parents[0].info.run_id
+    assert json.loads(record.read_text())["run_id"] == parent
     found = store.search_runs([exp.experiment_id], f"tags.`{PARENT_TAG}` = '{parent}'")
     assert sorted(r.info.run_name for r in found) == sorted(
         f"T{w}/seed{r}" for w in range(nproc) for r in range(runs))
@@ -161,3 +168,19 @@ def test_concurrent_processes_lose_nothing(store: MlflowClient) -> None:
         hist = store.get_metric_history(run.info.run_id, "train/loss")
         assert sorted(m.step for m in hist) == list(range(steps))
         assert len(store.get_metric_history(run.info.run_id, "train/lr")) == steps
+
+
+def test_parent_run_is_reused_only_for_the_same_params_and_a_live_run(store: MlflowClient, tmp_path: Path) -> None:
+    record = tmp_path / "parent_run.json"
+    first = parent_run("bench_reuse", "bilstm", {"model_config": {"hidden_dim": 8}}, record)
+    assert parent_run("bench_reuse", "bilstm", {"model_config": {"hidden_dim": 8}}, record) == first
+    run = store.get_run(first)
+    assert run.info.run_name == "bilstm" and run.info.status == "FINISHED"
+    assert run.data.params["model_config.hidden_dim"] == "8"
+    changed = parent_run("bench_reuse", "bilstm", {"model_config": {"hidden_dim": 16}}, record)  # an edited config
+    assert changed != first and json.loads(record.read_text())["run_id"] == changed
+    store.delete_run(changed)  # e.g. deleted in the MLflow UI
+    again = parent_run("bench_reuse", "bilstm", {"model_config": {"hidden_dim": 16}}, record)
+    assert again not in (first, changed)
+    record.write_text(json.dumps({"run_id": "0" * 32, "key": json.loads(record.read_text())["key"]}))
+    assert parent_run("bench_reuse", "bilstm", {"model_config": {"hidden_dim": 16}}, record) not in (again, "0" * 32)

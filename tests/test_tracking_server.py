@@ -1,5 +1,5 @@
 """MLflow against a tracking server: `mlflow server` on 127.0.0.1 with a sqlite database backend and a
-served artifact store, and a real `seminal start-parent` + `seminal train` pointed at it by
+served artifact store, and a real `seminal train` (which makes its parent run) pointed at it by
 MLFLOW_TRACKING_URI alone. The run tree, params, per-step and final metrics and the artifacts must be
 on the server (read back over HTTP), and nothing in the local default store."""
 
@@ -99,11 +99,9 @@ def test_train_logs_its_run_to_the_tracking_server(server: tuple[str, subprocess
     (tmp_path / "data_version.json").write_text(json.dumps({"data_hash": "0" * 32 + ".dir"}))
     _wait(url, proc, log)
     model = str(REPO / "config/models/kim_cnn_rand.yaml")
-    seminal(["start-parent", "--benchmark", bench, "--model", "kim_cnn_rand", "--model-config", model,
-             "--out", str(tmp_path / "parent.json")], env, tmp_path)
     seminal(["train", "--benchmark", bench, "--data", str(d), "--encoded", str(d / "encoded"), "--spm", str(spm),
              "--model-config", model, "--set", "model_config.num_filters=8", "--set", "train.max_epochs=2",
-             "--task", "CoLA", "--seeds", "0", "--parent", str(tmp_path / "parent.json"),
+             "--tasks", "CoLA", "--seeds", "0", "--parent", str(tmp_path / "parent.json"),
              "--data-version", str(tmp_path / "data_version.json"), "--out", str(tmp_path / "run"),
              "--checkpoints", str(tmp_path / "ckpt")], env, tmp_path)
 
@@ -127,4 +125,4 @@ def test_train_logs_its_run_to_the_tracking_server(server: tuple[str, subprocess
     names = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert "metrics.json" in names, names
     local = client.download_artifacts(run.info.run_id, "metrics.json", str(tmp_path / "back"))
-    assert Path(local).read_bytes() == (tmp_path / "run/seed0/metrics.json").read_bytes()
+    assert Path(local).read_bytes() == (tmp_path / "run/CoLA/seed0/metrics.json").read_bytes()

@@ -15,6 +15,7 @@ from typing import Any
 from seminal.errors import SeminalError
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {}
+PARENT_HELP = "the model's MLflow parent-run record (JSON), shared by its jobs; written by the first"
 
 
 def command(fn: Callable[[argparse.Namespace], None]) -> Callable[[argparse.Namespace], None]:
@@ -119,33 +120,23 @@ def cmd_pretrain(a: argparse.Namespace) -> None:
 
 
 @command
-def cmd_start_parent(a: argparse.Namespace) -> None:
-    from seminal.benchmark import load_benchmark
-    from seminal.experiment import load_model_config
-    from seminal.io import write_json
-    from seminal.tracking import start_parent
-
-    spec = load_benchmark(a.benchmark)
-    mc = load_model_config(a.model_config)
-    run_id = start_parent(spec.name, a.model, params=mc, tags={"benchmark": spec.name, "model": a.model})
-    write_json(a.out, {"run_id": run_id, "benchmark": spec.name, "model": a.model})
-
-
-@command
 def cmd_train(a: argparse.Namespace) -> None:
     from seminal.experiment import run
 
-    for seed in a.seeds:  # one process for all seeds: imports and start-up are paid once
-        run(a.benchmark, a.data, a.encoded, a.spm, a.model_config, a.task, seed, a.out / f"seed{seed}",
-            a.checkpoints / f"seed{seed}", a.parent, a.data_version, overrides=a.set or [], threads=a.threads)
+    for task in a.tasks:  # one process for all tasks and seeds: imports and start-up are paid once
+        for seed in a.seeds:
+            run(a.benchmark, a.data, a.encoded, a.spm, a.model_config, task, seed, a.out / task / f"seed{seed}",
+                a.checkpoints / task / f"seed{seed}", a.parent, a.data_version, overrides=a.set or [],
+                threads=a.threads)
 
 
 @command
 def cmd_icl(a: argparse.Namespace) -> None:
     from seminal.experiment import icl_run
 
-    icl_run(a.benchmark, a.data, a.spm, a.model_config, a.task, a.seeds, a.out, a.parent, a.data_version,
-            overrides=a.set or [], shots=tuple(a.shots), threads=a.threads)
+    for task in a.tasks:
+        icl_run(a.benchmark, a.data, a.spm, a.model_config, task, a.seeds, a.out, a.parent, a.data_version,
+                overrides=a.set or [], shots=tuple(a.shots), threads=a.threads)
 
 
 @command
@@ -379,27 +370,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", type=P, required=True)
     s.add_argument("--out", type=P, required=True)
 
-    s = sub.add_parser("start-parent", help="create a model's parent MLflow run")
-    s.add_argument("--benchmark", type=P, required=True)
-    s.add_argument("--model", required=True)
-    s.add_argument("--model-config", type=P, required=True)
-    s.add_argument("--out", type=P, required=True)
-
-    s = sub.add_parser("train", help="train and evaluate one (model, task), one run per seed")
+    s = sub.add_parser("train", help="train and evaluate a model on tasks, one run per (task, seed)")
     for name in ["benchmark", "data", "encoded", "spm", "model-config", "parent", "data-version"]:
-        s.add_argument(f"--{name}", type=P, required=True)
-    s.add_argument("--out", type=P, required=True, help="the task's run folder: writes seed<k>/ in it")
-    s.add_argument("--checkpoints", type=P, required=True, help="the task's checkpoint folder: seed<k>/ in it")
-    s.add_argument("--task", required=True)
+        s.add_argument(f"--{name}", type=P, required=True, help=PARENT_HELP if name == "parent" else None)
+    s.add_argument("--out", type=P, required=True, help="the model's run folder: writes <Task>/seed<k>/ in it")
+    s.add_argument("--checkpoints", type=P, required=True, help="the model's checkpoint folder: <Task>/seed<k>/")
+    s.add_argument("--tasks", nargs="+", required=True)
     s.add_argument("--seeds", type=int, nargs="+", required=True)
     s.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE", help="override the model config")
     s.add_argument("--threads", type=int, default=1)
 
-    s = sub.add_parser("icl", help="evaluate a pretrained GPT in context on one task (0/1/few shots x seeds)")
+    s = sub.add_parser("icl", help="evaluate a pretrained GPT in context on tasks (0/1/few shots x seeds)")
     for name in ["benchmark", "data", "spm", "model-config", "parent", "data-version"]:
-        s.add_argument(f"--{name}", type=P, required=True)
+        s.add_argument(f"--{name}", type=P, required=True, help=PARENT_HELP if name == "parent" else None)
     s.add_argument("--out", type=P, required=True, help="the runs folder: writes <model>.<k>shot/<Task>/seed<s>/")
-    s.add_argument("--task", required=True)
+    s.add_argument("--tasks", nargs="+", required=True)
     s.add_argument("--seeds", type=int, nargs="+", required=True)
     s.add_argument("--shots", nargs="+", default=["0", "1", "few"], choices=["0", "1", "few"])
     s.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE", help="override the model config")

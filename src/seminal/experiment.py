@@ -137,7 +137,7 @@ def run(benchmark: Path, data: Path, encoded: Path, spm: Path, model_config: Pat
     entry = REGISTRY[mc["model"]]
     cfg = make_config(entry.config_cls, mc.get("model_config"), model_config, "model_config")
     targets = [(t, s, read_split(t, s, data)) for t, s in _scored_splits(spec, task)]
-    parent_id = read_json(parent)["run_id"]
+    parent_id = tracking.parent_run(spec.name, name, mc, parent)
     data_hash = read_json(data_version)["data_hash"]
     commit = provenance.git_commit(Path.cwd())
     tags = {"benchmark": spec.name, "model": name, "task": task.name, "seed": str(seed),
@@ -316,7 +316,7 @@ def icl_run(benchmark: Path, data: Path, spm: Path, model_config: Path, task_nam
     model = entry.build(cfg)
     train = read_split(task, "train", data)
     evals = [(t, s) for t, s in _scored_splits(spec, task) if s in t.eval]
-    parent_id = read_json(parent)["run_id"]
+    parent_id = tracking.parent_run(spec.name, name, mc, parent)
     data_hash = read_json(data_version)["data_hash"]
     commit = provenance.git_commit(Path.cwd())
     records = []

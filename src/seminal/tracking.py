@@ -2,9 +2,9 @@
 
 Layout: one experiment per benchmark (named after it); in it, one parent run per model (run
 name = model), and under each parent one child run per (task, seed) that holds the params,
-per-step metrics, tags and artifacts of that training run. The pipeline creates the parent
-once per model with `start_parent` *before* it starts the children, so concurrent jobs never
-race to create it; each job then opens its own child with `child_run(..., parent_id, ...)`.
+per-step metrics, tags and artifacts of that training run. The jobs of one model agree on one
+parent through a small record file (`parent_run`: the first job creates the parent under a file
+lock, the others find it there); each job then opens its own child with `child_run(..., parent_id, ...)`.
 
 The store defaults to `sqlite:///<repo root>/mlflow.db` (artifacts beside it in mlartifacts/)
 unless MLFLOW_TRACKING_URI is set. SQLite manages only ~65 single writes per second in total
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import hashlib
+import json
 import os
 import re
 import time
@@ -37,6 +39,7 @@ from mlflow.utils.validation import (
 )
 
 from seminal.errors import SeminalError
+from seminal.io import read_json, write_json
 from seminal.provenance import repo_root
 
 # What every child run must carry (as a tag or a param), so any number traces back to code and data.
@@ -206,6 +209,37 @@ def start_parent(benchmark: str, model: str, params: Mapping[str, Any] | None = 
     tracker.log_params(params or {})
     client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.FINISHED))
     return run.info.run_id
+
+
+def parent_run(benchmark: str, model: str, params: Mapping[str, Any], record: str | Path,
+               root: str | Path | None = None) -> str:
+    """The id of the model's parent run, shared by all of the model's jobs through `record`.
+
+    `record` (JSON, beside the children's run folders) names the parent, the store and a hash of
+    `params`: a job reuses that parent when the store still holds it and the params are the same,
+    and otherwise starts a new one and rewrites the record. An exclusive flock on `<record>.lock`
+    makes concurrent jobs of one model take turns, so exactly one of them creates the parent.
+    """
+    record = Path(record)
+    uri = tracking_uri(root)
+    key = hashlib.sha256(json.dumps([uri, benchmark, model, flatten(params)], sort_keys=True).encode()).hexdigest()
+    record.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{record}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+        old = read_json(record) if record.is_file() else {}
+        if old.get("key") == key and _is_live(_client(root), old.get("run_id")):
+            return old["run_id"]
+        run_id = start_parent(benchmark, model, params, tags={"benchmark": benchmark, "model": model}, root=root)
+        write_json(record, {"run_id": run_id, "benchmark": benchmark, "model": model, "key": key})
+        return run_id
+
+
+def _is_live(client: MlflowClient, run_id: str | None) -> bool:
+    """Whether the store holds run `run_id`, not deleted (a record can outlive its store)."""
+    try:
+        return run_id is not None and client.get_run(run_id).info.lifecycle_stage == "active"
+    except MlflowException:
+        return False
 
 
 @contextmanager

@@ -22,16 +22,20 @@ def _dry_run_counts(sh, repo: Path, *args: str) -> tuple[str, dict[str, int]]:
 def test_dry_run_lists_the_whole_dag(sh, repo_copy: Path) -> None:
     out, counts = _dry_run_counts(sh, repo_copy)  # the default profile: what `make replicate` runs
     for rule in ["generate_synglue", "train_tokenizer", "encode_task", "encode_corpus", "data_version", "word2vec",
-                 "pretrain", "start_parent_run", "train", "icl", "table", "submission", "claims", "longlag",
+                 "pretrain", "train", "train_single_sentence", "icl", "table", "submission", "claims", "longlag",
                  "translation", "all"]:
         assert rule in out, rule
-    # one train job per (model, task), running its seeds: 13 models x 9 tasks + 3 controls x 2
-    # single-sentence tasks; 3 GPT sizes x 9 tasks in context (each job: 3 shot settings x the seeds)
-    assert counts["train"] == 13 * 9 + 3 * 2, out
-    assert counts["icl"] == 3 * 9 and counts["pretrain"] == 6, out  # elmo, bert, bert_small, 3 GPT sizes
-    # the ci profile: the same models on four tasks (config/ci.yaml), the controls on CoLA alone
+    # one training job per model, running its tasks and seeds: 13 models on every task, 3 controls on
+    # the single-sentence ones; one in-context job per GPT size (tasks x 3 shot settings x seeds)
+    assert counts["train"] == 13 and counts["train_single_sentence"] == 3, out
+    assert counts["icl"] == 3 and counts["pretrain"] == 6, out  # elmo, bert, bert_small, 3 GPT sizes
+    # the ci profile: the same jobs (config/ci.yaml: four tasks, tiny sizes)
     out, counts = _dry_run_counts(sh, repo_copy, "--profile", "profiles/ci")
-    assert counts["train"] == 13 * 4 + 3 * 1 and counts["icl"] == 3 * 4 and counts["pretrain"] == 6, out
+    assert counts["train"] == 13 and counts["train_single_sentence"] == 3 and counts["icl"] == 3, out
+    assert counts["pretrain"] == 6, out
+    # the controls run on the single-sentence tasks only: with none selected, they have no job
+    out, counts = _dry_run_counts(sh, repo_copy, "--profile", "profiles/ci", "--config", "tasks=[MRPC]")
+    assert counts["train"] == 13 and "train_single_sentence" not in counts, out
 
 
 def _run_with(sh, repo: Path, tmp_path: Path, patch: dict) -> str:

@@ -99,7 +99,8 @@ def companion_tasks(task):
 
 
 def encoded_dirs(wildcards):
-    return [f"{DATA}/encoded/{t}" for t in [wildcards.task, *companion_tasks(wildcards.task)]]
+    """The encoded splits a model's training job reads: its tasks' and their companions' (AX)."""
+    return [f"{DATA}/encoded/{c}" for t in model_tasks(wildcards.model) for c in [t, *companion_tasks(t)]]
 
 
 def model_config(wildcards):
@@ -136,6 +137,14 @@ def model_tasks(model):
 SHOTS = ["0", "1", "few"]
 ICL_MODELS = [m for m in MODELS if MODEL_FILES[m].get("model") == "gpt"]
 TRAINED_MODELS = [m for m in MODELS if m not in ICL_MODELS]
+# The training jobs' outputs are fixed patterns, so the models that run on single-sentence tasks
+# only (rule train_single_sentence) are told apart from those that run on every task (rule train).
+SINGLE_SENTENCE_MODELS = [m for m in TRAINED_MODELS if MODEL_FILES[m].get("task_kind") == "single"]
+ALL_TASK_MODELS = [m for m in TRAINED_MODELS if m not in SINGLE_SENTENCE_MODELS]
+SINGLE_SENTENCE_TASKS = [t for t in TASKS if SPEC.tasks[t].kind == "single"]
+for _m in MODELS:
+    if MODEL_FILES[_m].get("task_kind") not in (None, "single") or (_m in ICL_MODELS and MODEL_FILES[_m].get("task_kind")):
+        raise WorkflowError(f"config/models/{_m}.yaml: task_kind must be 'single' or absent (in-context models: absent)")
 
 
 def model_rows(model):
