@@ -3,8 +3,9 @@
 A rule with a `benchmark:` directive writes logs/<benchmark>/benchmarks/<rule>[/<model>[/<task>]].tsv:
 a header line, then one row per run of the job (`repeat()` runs it more than once) with its wall seconds
 (`s`), CPU seconds (`cpu_time`) and peak resident memory in MB (`max_rss`), among others. The file's
-path names the rule (its first part) and the model: the second part (train/bert/RTE.tsv), or the file's
-stem when there are two parts (pretrain/bert.tsv); one part (generate_synglue.tsv) is a job of no model.
+path names the rule (its first part) and the model: the file's stem when there are two parts
+(train/bert.tsv, pretrain/bert.tsv), else the second part (a rule with a job per (model, task):
+rule/bert/RTE.tsv); one part (generate_synglue.tsv) is a job of no model.
 Snakemake writes NA where it could not measure (a job too short to sample): counted as 0 here.
 """
 
