@@ -217,8 +217,9 @@ def parent_run(benchmark: str, model: str, params: Mapping[str, Any], record: st
 
     `record` (JSON, beside the children's run folders) names the parent and a hash of the store's
     URI, the benchmark, the model and `params`: a job reuses that parent when the hash is the same
-    and the store still holds the run, and otherwise starts a new one and rewrites the record. An exclusive flock on `<record>.lock`
-    makes concurrent jobs of one model take turns, so exactly one of them creates the parent.
+    and the store still holds the run, and otherwise starts a new one and rewrites the record. An
+    exclusive flock on `<record>.lock` makes concurrent jobs of one model take turns, so exactly
+    one of them creates the parent.
     """
     record = Path(record)
     uri = tracking_uri(root)

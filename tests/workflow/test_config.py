@@ -60,6 +60,13 @@ def test_unknown_model_is_named(sh, repo_copy: Path, tmp_path: Path) -> None:
     assert "unknown model 'nosuch'" in _run_with(sh, repo_copy, tmp_path, {"models": ["nosuch"]})
 
 
+def test_unknown_task_kind_is_named(sh, own_repo_copy: Path, tmp_path: Path) -> None:
+    model = yaml.safe_load((own_repo_copy / "config/models/bilstm.yaml").read_text()) | {"task_kind": "pair"}
+    (own_repo_copy / "config/models/bilstm_pairs.yaml").write_text(yaml.safe_dump(model))
+    out = _run_with(sh, own_repo_copy, tmp_path, {"models": ["bilstm_pairs"]})
+    assert "config/models/bilstm_pairs.yaml: task_kind must be 'single' or absent" in out
+
+
 def test_environment_yml_has_the_lock_pins() -> None:
     repo = Path(__file__).resolve().parents[2]
     lock = [l for l in (repo / "requirements.lock").read_text().splitlines() if l and not l.startswith("#")]

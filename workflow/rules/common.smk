@@ -143,7 +143,8 @@ SINGLE_SENTENCE_MODELS = [m for m in TRAINED_MODELS if MODEL_FILES[m].get("task_
 ALL_TASK_MODELS = [m for m in TRAINED_MODELS if m not in SINGLE_SENTENCE_MODELS]
 SINGLE_SENTENCE_TASKS = [t for t in TASKS if SPEC.tasks[t].kind == "single"]
 for _m in MODELS:
-    if MODEL_FILES[_m].get("task_kind") not in (None, "single") or (_m in ICL_MODELS and MODEL_FILES[_m].get("task_kind")):
+    _kind = MODEL_FILES[_m].get("task_kind")
+    if _kind not in (None, "single") or (_m in ICL_MODELS and _kind):
         raise WorkflowError(f"config/models/{_m}.yaml: task_kind must be 'single' or absent (in-context models: absent)")
 
 
