@@ -81,7 +81,8 @@ def test_workflow_jobs_run_through_sbatch_with_the_profiles_resources(slurm: Pat
                              check=True).stdout
         assert "JobState=COMPLETED" in job, f"{rule}: {job}"
         assert f"Comment=rule_{rule}" in job, job
-    # The profile's per-rule resources reached sbatch: training (a job per model) asks for 2 CPUs, 8000 MB and 12 hours.
+    # The profile's per-rule resources reached sbatch: training (a job per model) asks for 2 CPUs,
+    # 8000 MB and 12 hours.
     train = subprocess.run(["scontrol", "show", "job", by_rule["train"]], env=env, capture_output=True,
                            text=True, check=True).stdout
     assert "TimeLimit=12:00:00" in train and re.search(r"\bmem=8000M\b", train) and "NumCPUs=2" in train, train

@@ -59,20 +59,27 @@ def tracking_uri(root: str | Path | None = None) -> str:
 
 
 @contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive flock on `path` (created if need be) across processes, released on exit, also
+    when the process dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextmanager
 def _store_lock(uri: str) -> Iterator[None]:
     """Serialise first use of a sqlite store across processes: MLflow creates its tables when a
     client first opens the file, and two jobs doing so at once fail ('table … already exists')."""
     if not uri.startswith("sqlite:///"):
         yield
         return
-    lock = Path(uri.removeprefix("sqlite:///") + ".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    with _file_lock(Path(uri.removeprefix("sqlite:///") + ".lock")):
+        yield
 
 
 def _client(root: str | Path | None) -> MlflowClient:
@@ -224,9 +231,7 @@ def parent_run(benchmark: str, model: str, params: Mapping[str, Any], record: st
     record = Path(record)
     uri = tracking_uri(root)
     key = hashlib.sha256(json.dumps([uri, benchmark, model, flatten(params)], sort_keys=True).encode()).hexdigest()
-    record.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{record}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+    with _file_lock(record.with_name(record.name + ".lock")):
         old = read_json(record) if record.is_file() else {}
         if old.get("key") == key and _is_live(_client(root), old.get("run_id")):
             return old["run_id"]
